@@ -1,0 +1,25 @@
+import type { Transporter } from 'nodemailer';
+import type { PrismaClient } from '../common/db';
+import { mailActivities } from './mail';
+import { registrationActivities } from './registrations';
+import { systemCheckActivities } from './systemChecks';
+
+export interface ActivityDeps {
+  prisma: PrismaClient;
+  transport: Transporter;
+  mailFrom: string;
+  /** Base of the links emails carry (the API's public address). */
+  publicBaseUrl: string;
+}
+
+/** Every activity the worker registers, wired to the process's one Prisma client and mailer. */
+export function createActivities(deps: ActivityDeps) {
+  const mail = { prisma: deps.prisma, transport: deps.transport, from: deps.mailFrom };
+  return {
+    ...mailActivities(mail),
+    ...systemCheckActivities({ prisma: deps.prisma }),
+    ...registrationActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { PrismaClient } from '../common/db';
+
+export interface Email {
+  /** What the email is for within its workflow (for example `access-key-1`); one send per purpose. */
+  purpose: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface EmailReceipt {
+  messageId: string;
+  /** True when an earlier attempt had already sent it and this call sent nothing. */
+  alreadySent: boolean;
+}
+
+export function createTransport(smtpUrl: string): Transporter {
+  return nodemailer.createTransport(smtpUrl);
+}
+
+export interface MailDeps {
+  prisma: PrismaClient;
+  transport: Transporter;
+  from: string;
+}
+
+/**
+ * Sends an email at most once per (workflow, purpose), however often the calling activity is
+ * retried: the EmailDelivery row is the idempotency record. The one window left is a crash
+ * between the SMTP server accepting the message and the row being marked SENT; the retry then
+ * sends again with the same Message-ID, which lets mail systems recognise the copy.
+ * `compose` runs only when the email still has to be sent (it may create what the email links to).
+ */
+export async function deliverOnce(
+  deps: MailDeps,
+  workflowId: string,
+  purpose: string,
+  compose: () => Promise<Omit<Email, 'purpose'>> | Omit<Email, 'purpose'>,
+): Promise<EmailReceipt> {
+  const { prisma, transport, from } = deps;
+  const key = { workflowId, purpose };
+  const digest = createHash('sha256').update(`${workflowId}\u0000${purpose}`).digest('hex');
+  const messageId = `<${digest.slice(0, 32)}@prior-auth>`;
+
+  const existing = await prisma.emailDelivery.findUnique({ where: { workflowId_purpose: key } });
+  if (existing?.status === 'SENT') {
+    await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { attempts: { increment: 1 } } });
+    return { messageId, alreadySent: true };
+  }
+  const email = await compose();
+  await prisma.emailDelivery.upsert({
+    where: { workflowId_purpose: key },
+    create: { ...key, recipient: email.to, subject: email.subject, messageId, attempts: 1 },
+    update: { attempts: { increment: 1 }, recipient: email.to, subject: email.subject },
+  });
+  try {
+    await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+  } catch (err) {
+    await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { lastError: String(err) } });
+    throw err;
+  }
+  await prisma.emailDelivery.update({
+    where: { workflowId_purpose: key },
+    data: { status: 'SENT', sentAt: new Date(), lastError: null },
+  });
+  return { messageId, alreadySent: false };
+}
+
+/** The workflow id of the running activity: the idempotency key of what it does. */
+export function currentWorkflowId(): string {
+  const workflowId = Context.current().info.workflowExecution?.workflowId;
+  if (!workflowId) throw new Error('This activity runs only inside a workflow: its idempotency key is the workflow id');
+  return workflowId;
+}
+
+export function mailActivities(deps: MailDeps) {
+  return {
+    /** Sends a message composed by the workflow, once per (workflow, purpose). */
+    async sendEmail(email: Email): Promise<EmailReceipt> {
+      const { purpose, ...message } = email;
+      return deliverOnce(deps, currentWorkflowId(), purpose, () => message);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { z } from 'zod';
+
+/** The one error shape every endpoint answers with: `{ error: { code, message, details } }`. */
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().describe('Stable machine-readable code, e.g. validation_failed'),
+      message: z.string().describe('What went wrong and how to fix it'),
+      details: z.unknown().optional(),
+      requestId: z.string().optional(),
+    }),
+  });
+
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
+/** Every problem of a request at once, each with the field it belongs to. */
+export function validationError(where: 'body' | 'query' | 'path', error: z.ZodError): HttpError {
+  const problems: FieldProblem[] = error.issues.map((i) => ({
+    field: [where, ...i.path.map(String)].join('.'),
+    message: i.message,
+  }));
+  const summary = problems.map((p) => `${p.field}: ${p.message}`).join('; ');
+  return new HttpError(400, 'validation_failed', `The request has ${problems.length} problem(s): ${summary}`, { problems });
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new HttpError(404, 'not_found', `No endpoint ${req.method} ${req.path}; see /openapi.json for the list`));
+};
+
+/** Body-parser failures carry a `type`; turn them into answers that say what to fix. */
+function fromBodyParser(err: { type?: string; status?: number; limit?: number }): HttpError | undefined {
+  switch (err.type) {
+    case 'entity.parse.failed':
+      return new HttpError(400, 'invalid_json', 'The request body is not valid JSON');
+    case 'entity.too.large':
+      return new HttpError(413, 'body_too_large', `The request body is larger than the ${err.limit} byte limit`);
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new HttpError(415, 'unsupported_encoding', 'Send the body as UTF-8 JSON');
+    default:
+      return undefined;
+  }
+}
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const known = err instanceof HttpError ? err : fromBodyParser(err);
+  const requestId = String(req.id ?? '');
+  if (!known) {
+    // Unexpected: log with context, answer without internals.
+    req.log.error({ err }, 'unhandled error');
+  }
+  const e = known ?? new HttpError(500, 'internal_error', 'Something went wrong on our side; quote the request id to support');
+  const body: ErrorBody = { error: { code: e.code, message: e.message, details: e.details, requestId } };
+  res.status(e.status).json(body);
+};

@@ -1,0 +1,40 @@
+import type { Server } from 'node:http';
+import { loadConfig } from '../common/config';
+import { createPrisma } from '../common/db';
+import { createLogger } from '../common/logger';
+import { createApp } from './app';
+import { createTemporalClient } from './temporal';
+
+/** API process: serve until SIGTERM/SIGINT, then finish in-flight requests and close. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL, 'api');
+  const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE);
+  const temporal = await createTemporalClient(config);
+  const app = createApp({ config, log, prisma, temporal });
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
+    s.once('error', reject);
+  });
+  log.info({ url: `http://${config.API_HOST}:${config.API_PORT}` }, 'api listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'api stopping');
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await temporal.connection.close();
+    await prisma.$disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', service: 'api', msg: 'api failed to start', err: String(err?.stack ?? err) }));
+  process.exit(1);
+});

@@ -1,0 +1,178 @@
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { errorBodySchema, HttpError, validationError } from './errors';
+
+/**
+ * An endpoint is declared once, with the zod schemas that validate it. The same declarations
+ * mount the Express handlers and produce /openapi.json, so the document cannot drift from
+ * what the server accepts.
+ */
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType> {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express path syntax (`/things/:id`); converted to `{id}` in the document. */
+  path: string;
+  summary: string;
+  tag: string;
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** The success status and the schema of its body. */
+  status?: number;
+  response: R;
+  /** Other statuses this endpoint answers with besides 400/500, and when (error shape unless a schema is given). */
+  errors?: Record<number, string | { description: string; schema: z.ZodType }>;
+  /** Other media types offered besides JSON (for example a page for people following a link). */
+  alsoProduces?: string[];
+  /** Who may call it: a signed-in user's session, or the support token. Public when absent. */
+  security?: { kind: 'session' | 'support'; guard: RequestHandler };
+  handler: (
+    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
+    req: Request,
+    res: Response,
+  ) => Promise<z.infer<R> | void>;
+}
+
+export interface Route {
+  method: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>['method'];
+  path: string;
+  operation: Record<string, unknown>;
+  handlers: RequestHandler[];
+}
+
+const empty = z.object({});
+
+export function defineRoute<
+  P extends AnyObject = typeof empty,
+  Q extends AnyObject = typeof empty,
+  B extends z.ZodType = z.ZodUndefined,
+  R extends z.ZodType = z.ZodType,
+>(spec: RouteSpec<P, Q, B, R>): Route {
+  const status = spec.status ?? 200;
+  const handler: RequestHandler = async (req, res, next) => {
+    try {
+      const params = parse('path', spec.params ?? empty, req.params);
+      const query = parse('query', spec.query ?? empty, req.query);
+      let body: unknown = undefined;
+      if (spec.body) {
+        if (!req.is('application/json')) {
+          throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json');
+        }
+        body = parse('body', spec.body, req.body);
+      }
+      const result = await spec.handler({ params, query, body } as never, req, res);
+      if (!res.headersSent) res.status(status).json(result);
+    } catch (err) {
+      next(err);
+    }
+  };
+  const handlers = spec.security ? [spec.security.guard, handler] : [handler];
+  return { method: spec.method, path: spec.path, operation: operationOf(spec, status), handlers };
+}
+
+function parse<S extends z.ZodType>(where: 'body' | 'query' | 'path', schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value ?? {});
+  if (!result.success) throw validationError(where, result.error);
+  return result.data;
+}
+
+export function mountRoutes(routes: Route[]): Router {
+  const router = Router();
+  for (const r of routes) router[r.method](r.path, ...r.handlers);
+  return router;
+}
+
+// ---- OpenAPI -------------------------------------------------------------------------------
+
+const jsonSchema = (s: z.ZodType, io: 'input' | 'output') =>
+  z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+
+function parametersOf(where: 'path' | 'query', schema: AnyObject | undefined) {
+  if (!schema) return [];
+  return Object.entries(schema.shape).map(([name, field]) => {
+    const s = field as z.ZodType;
+    const js = jsonSchema(s, 'input') as Record<string, unknown>;
+    delete js.$schema;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || !s.safeParse(undefined).success,
+      ...(s.description ? { description: s.description } : {}),
+      schema: js,
+    };
+  });
+}
+
+function content(schema: z.ZodType, io: 'input' | 'output') {
+  const js = jsonSchema(schema, io) as Record<string, unknown>;
+  delete js.$schema;
+  return { 'application/json': { schema: js } };
+}
+
+function operationOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>, status: number) {
+  const errorContent = content(errorBodySchema, 'output');
+  const errors: Record<number, string | { description: string; schema: z.ZodType }> = {
+    400: 'The request is invalid; `details.problems` lists every problem',
+    500: 'Unexpected failure; quote the request id to support',
+  };
+  if (spec.body) Object.assign(errors, { 413: 'The body is too large', 415: 'The body is not JSON' });
+  if (spec.security) Object.assign(errors, { 401: 'Not signed in, or the session or token is not valid' });
+  Object.assign(errors, spec.errors);
+  const success: Record<string, unknown> = { ...content(spec.response, 'output') };
+  for (const type of spec.alsoProduces ?? []) success[type] = { schema: { type: 'string' } };
+  return {
+    operationId: `${spec.method}${spec.path.replace(/[/:{}-]+(\w)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    summary: spec.summary,
+    tags: [spec.tag],
+    parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query)],
+    ...(spec.security
+      ? { security: spec.security.kind === 'session' ? [{ sessionBearer: [] }, { sessionCookie: [] }] : [{ supportToken: [] }] }
+      : {}),
+    ...(spec.body ? { requestBody: { required: true, content: content(spec.body, 'input') } } : {}),
+    responses: {
+      [status]: { description: 'Success', content: success },
+      ...Object.fromEntries(
+        Object.entries(errors).map(([code, e]) =>
+          typeof e === 'string'
+            ? [code, { description: e, content: errorContent }]
+            : [code, { description: e.description, content: content(e.schema, 'output') }],
+        ),
+      ),
+    },
+  };
+}
+
+export function openApiDocument(routes: Route[], info: { title: string; version: string; serverUrl: string }) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of routes) {
+    const p = r.path.replace(/:(\w+)/g, '{$1}');
+    (paths[p] ??= {})[r.method] = r.operation;
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: info.title, version: info.version },
+    servers: [{ url: info.serverUrl }],
+    paths,
+    components: {
+      securitySchemes: {
+        sessionBearer: { type: 'http', scheme: 'bearer', description: 'The token from POST /api/sessions' },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pa_session' },
+        supportToken: { type: 'http', scheme: 'bearer', description: 'SUPPORT_API_TOKEN, with the caller named in X-Support-User' },
+      },
+    },
+  };
+}
+
+/** GET /openapi.json: the document describes itself too, built once on first request. */
+export function openApiRoute(build: () => ReturnType<typeof openApiDocument>): Route {
+  let doc: ReturnType<typeof openApiDocument> | undefined;
+  return defineRoute({
+    method: 'get',
+    path: '/openapi.json',
+    tag: 'operations',
+    summary: 'This OpenAPI 3.1 document, generated from the schemas that validate requests',
+    response: z.record(z.string(), z.unknown()),
+    handler: async () => (doc ??= build()),
+  });
+}

@@ -1,0 +1,100 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Duration } from '@temporalio/common';
+import { z } from 'zod';
+
+/**
+ * The one place environment variables are read. Every variable has a default that suits a
+ * laptop; production refuses to start without the ones that have no safe default.
+ * README.md lists the same variables: test/config.test.ts keeps the two in step.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+
+const duration = z
+  .string()
+  .regex(/^\d+(ms|s|m|h|d)$/, 'must be a duration such as 30s, 15m or 24h')
+  .transform((s) => s as Duration);
+
+/** The project root (where package.json is), from source (tsx) and from compiled dist/ alike. */
+export const ROOT_DIR = ((): string => {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`No package.json above ${__dirname}`);
+})();
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATA_DIR: z.string().min(1).default(path.join(ROOT_DIR, '.data')),
+
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: port.default(3000),
+  PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('prior-auth'),
+  TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  PGLITE_PORT: port.default(5433),
+
+  SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('Prior Authorization <no-reply@prior-auth.local>'),
+  MAIL_CAPTURE_SMTP_PORT: port.default(1025),
+  MAIL_CAPTURE_HTTP_PORT: port.default(8025),
+
+  SYSTEM_CHECK_TIMEOUT: duration.default('24h'),
+
+  ACCESS_KEY_TTL: duration.default('24h'),
+  ACCESS_KEY_MAX_SENDS: z.coerce.number().int().min(1).max(20).default(5),
+  REGISTRATION_SIGN_IN_WINDOW: duration.default('60d'),
+  SESSION_TTL: duration.default('8h'),
+  WORKFLOW_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  SUPPORT_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type Config = Env & {
+  databaseUrl: string;
+  smtpUrl: string;
+  mailCaptureUrl: string;
+  workflowIdSecret: string;
+  supportApiToken: string;
+};
+
+export class ConfigError extends Error {}
+
+/** Reads and checks the environment; throws a ConfigError naming every bad variable at once. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(
+    Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== '')),
+  );
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  if (env.NODE_ENV === 'production') {
+    const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'SUPPORT_API_TOKEN'] as const).filter((k) => !env[k]);
+    if (missing.length) {
+      throw new ConfigError(`Invalid environment:\n${missing.map((k) => `  ${k}: required in production`).join('\n')}`);
+    }
+  }
+  return {
+    ...env,
+    // Unset means the embedded defaults that `npm start` runs (PGlite, the mail capture).
+    databaseUrl: env.DATABASE_URL ?? `postgresql://postgres@127.0.0.1:${env.PGLITE_PORT}/postgres`,
+    smtpUrl: env.SMTP_URL ?? `smtp://127.0.0.1:${env.MAIL_CAPTURE_SMTP_PORT}`,
+    mailCaptureUrl: `http://127.0.0.1:${env.MAIL_CAPTURE_HTTP_PORT}`,
+    // Development defaults only: production refuses to start without real values (above).
+    workflowIdSecret: env.WORKFLOW_ID_SECRET ?? 'development-only-workflow-id-secret',
+    supportApiToken: env.SUPPORT_API_TOKEN ?? 'development-support-token',
+  };
+}
+
+/** The variable names the config reads, for the README and docker-compose checks. */
+export const ENV_VARS = Object.keys(envSchema.shape) as (keyof Env)[];

@@ -1,0 +1,15 @@
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Search attributes are how support staff find work (`temporal workflow list --query ...`).
+ * They are stored unencrypted: never put names, birth dates, member ids or emails in them.
+ * Workflow code imports this module, so it stays free of Node APIs.
+ */
+export const searchAttributes = {
+  RecordType: defineSearchAttributeKey('RecordType', SearchAttributeType.KEYWORD),
+  RecordStatus: defineSearchAttributeKey('RecordStatus', SearchAttributeType.KEYWORD),
+  WaitingOn: defineSearchAttributeKey('WaitingOn', SearchAttributeType.KEYWORD),
+  DueAt: defineSearchAttributeKey('DueAt', SearchAttributeType.DATETIME),
+  Program: defineSearchAttributeKey('Program', SearchAttributeType.KEYWORD),
+  HealthPlan: defineSearchAttributeKey('HealthPlan', SearchAttributeType.KEYWORD),
+} as const;

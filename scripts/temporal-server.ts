@@ -1,0 +1,100 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { ROOT_DIR } from '../common/config';
+import { searchAttributeFlags } from '../common/temporal';
+
+export interface TemporalDevServer {
+  address: string;
+  uiUrl?: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** The Temporal CLI to run: found on PATH or in .tools/bin, or built by scripts/ensure-temporal.sh. */
+export async function ensureTemporalCli(): Promise<string> {
+  const { stdout } = await promisify(execFile)(path.join(ROOT_DIR, 'scripts/ensure-temporal.sh'), {
+    maxBuffer: 1 << 20,
+  }).catch((err: { stderr?: string }) => {
+    throw new Error(err.stderr?.trim() || String(err));
+  });
+  return stdout.trim().split('\n').pop()!;
+}
+
+export interface DevServerOptions {
+  cli: string;
+  ip: string;
+  port: number;
+  /** Web UI port; no UI when absent. */
+  uiPort?: number;
+  /** SQLite file that keeps workflows across restarts; in memory when absent. */
+  dbFile?: string;
+  namespace: string;
+  onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
+}
+
+/** Starts `temporal server start-dev` with the project's search attributes and waits until it answers. */
+export async function startTemporalDevServer(opts: DevServerOptions): Promise<TemporalDevServer> {
+  const args = ['server', 'start-dev', '--ip', opts.ip, '--port', String(opts.port), '--log-level', 'error'];
+  if (opts.uiPort) args.push('--ui-port', String(opts.uiPort));
+  else args.push('--headless');
+  if (opts.dbFile) {
+    mkdirSync(path.dirname(opts.dbFile), { recursive: true });
+    args.push('--db-filename', opts.dbFile);
+  }
+  if (opts.namespace !== 'default') args.push('--namespace', opts.namespace);
+  for (const flag of searchAttributeFlags()) args.push('--search-attribute', flag);
+
+  // Own process group: a terminal's Ctrl-C goes to the caller, which stops Temporal last.
+  const child = spawn(opts.cli, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  let exited: string | undefined;
+  child.once('exit', (code, signal) => {
+    exited = `exited with ${signal ?? code}`;
+    opts.onExit?.(code, signal);
+  });
+  const address = `${opts.ip}:${opts.port}`;
+  await waitUntilServing(address, opts.namespace, () => exited);
+  return {
+    address,
+    uiUrl: opts.uiPort ? `http://${opts.ip}:${opts.uiPort}` : undefined,
+    process: child,
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitUntilServing(address: string, namespace: string, exited: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    const why = exited();
+    if (why) throw new Error(`Temporal dev server ${why} before serving on ${address}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: '1s' });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`Temporal dev server did not answer on ${address} within 60 s: ${String(lastError)}`);
+}
+
+/** SIGTERM, then SIGKILL if the process has not exited in 10 s. */
+export function stopChild(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}

@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { Server } from 'node:http';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import { createApp } from '../../api/app';
+import { createTransport } from '../../activities/mail';
+import { loadConfig, type Config } from '../../common/config';
+import { createPrisma, type PrismaClient } from '../../common/db';
+import { createLogger } from '../../common/logger';
+import { createWorker, installRuntimeLogger } from '../../worker/worker';
+import { testEnv } from './env';
+import { Mailbox } from './mailbox';
+import { freePort } from './ports';
+
+export interface TestStack {
+  config: Config;
+  baseUrl: string;
+  prisma: PrismaClient;
+  temporal: Client;
+  mailbox: Mailbox;
+  worker: Worker;
+  /** Stops the worker only (a test can start another with startWorker). */
+  stopWorker(): Promise<void>;
+  startWorker(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The real system for one test file: the run's Temporal server, database and mail capture,
+ * with this file's own worker (on its own task queue, from the run's one workflow bundle) and
+ * its own API on an ephemeral port. Nothing is mocked.
+ */
+let runtimeInstalled = false;
+
+export async function startStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    DATABASE_URL: testEnv('databaseUrl'),
+    TEMPORAL_ADDRESS: testEnv('temporalAddress'),
+    SMTP_URL: testEnv('smtpUrl'),
+    TEMPORAL_TASK_QUEUE: `test-${randomUUID()}`,
+    WORKER_SHUTDOWN_GRACE_MS: '2000',
+    // Links in emails lead back to this API.
+    PUBLIC_BASE_URL: baseUrl,
+    ...env,
+  });
+  const log = createLogger(config.LOG_LEVEL, 'test');
+  if (!runtimeInstalled) {
+    installRuntimeLogger(createLogger(process.env.LOG_LEVEL ?? 'warn', 'test-worker'));
+    runtimeInstalled = true;
+  }
+  const prisma = createPrisma(config.databaseUrl, 5);
+  const transport = createTransport(config.smtpUrl);
+  const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+
+  let worker!: Worker;
+  let running: Promise<void> = Promise.resolve();
+  const startWorker = async () => {
+    worker = await createWorker({
+      connection: nativeConnection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      workflowBundle: { codePath: testEnv('bundlePath') },
+      shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+      prisma,
+      transport,
+      mailFrom: config.MAIL_FROM,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+    });
+    running = worker.run();
+  };
+  const stopWorker = async () => {
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running;
+  };
+  await startWorker();
+
+  const app = createApp({ config, log, prisma, temporal });
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(port, '127.0.0.1', () => resolve(s));
+    s.once('error', reject);
+  });
+
+  return {
+    config,
+    baseUrl,
+    prisma,
+    temporal,
+    mailbox: new Mailbox(testEnv('mailboxUrl')),
+    get worker() {
+      return worker;
+    },
+    stopWorker,
+    startWorker,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await stopWorker();
+      await nativeConnection.close();
+      await connection.close();
+      await prisma.$disconnect();
+      transport.close();
+    },
+  };
+}

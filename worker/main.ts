@@ -1,0 +1,48 @@
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../common/config';
+import { createPrisma } from '../common/db';
+import { createLogger } from '../common/logger';
+import { createTransport } from '../activities/mail';
+import { bundleWorkflows, createWorker, installRuntimeLogger } from './worker';
+
+/** Worker process: bundle once, connect, run until SIGTERM/SIGINT, then drain and exit. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.LOG_LEVEL, 'worker');
+  installRuntimeLogger(log);
+  const started = Date.now();
+  const bundle = await bundleWorkflows();
+  log.info({ ms: Date.now() - started, bytes: bundle.code.length }, 'workflows bundled');
+
+  const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE);
+  const transport = createTransport(config.smtpUrl);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const worker = await createWorker({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    workflowBundle: bundle,
+    shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+    prisma,
+    transport,
+    mailFrom: config.MAIL_FROM,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+  });
+
+  // Worker.run() installs its own SIGINT/SIGTERM handling: it stops polling, lets running
+  // activities finish within the grace time, and then resolves.
+  log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker polling');
+  try {
+    await worker.run();
+  } finally {
+    log.info('worker drained; closing connections');
+    await connection.close();
+    await prisma.$disconnect();
+    transport.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(JSON.stringify({ level: 'fatal', service: 'worker', msg: 'worker failed', err: String(err?.stack ?? err) }));
+  process.exit(1);
+});

@@ -1,0 +1,3 @@
+// The worker's workflow bundle entry point: every workflow the platform runs.
+export { systemCheckWorkflow } from './systemCheck';
+export { registrationWorkflow } from './registration';
