@@ -1,0 +1,108 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Request, RequestHandler, Response } from 'express';
+import type { User } from '../generated/prisma/client';
+import type { ApiContext } from './context';
+import { HttpError } from './errors';
+
+/**
+ * Sessions: an opaque random token, stored only as its hash, carried as a bearer token by API
+ * clients or as an http-only SameSite=Strict cookie by browsers. Multi-factor sign-in, idle
+ * timeouts, CSRF tokens and roles build on this (one place: `authenticate`).
+ */
+export const SESSION_COOKIE = 'pa_session';
+
+const hash = (token: string) => createHash('sha256').update(token).digest('hex');
+
+export interface SessionInfo {
+  sessionId: string;
+  user: User;
+}
+
+export function clientIp(req: Request): string | undefined {
+  return req.ip ?? req.socket.remoteAddress ?? undefined;
+}
+
+export async function createSession(ctx: ApiContext, req: Request, res: Response, user: User) {
+  const token = randomBytes(32).toString('base64url');
+  const expiresAt = new Date(Date.now() + msToNumber(ctx.config.SESSION_TTL));
+  const session = await ctx.prisma.session.create({
+    data: {
+      id: randomUUID(),
+      userId: user.id,
+      tokenHash: hash(token),
+      expiresAt,
+      ip: clientIp(req),
+      userAgent: req.get('user-agent')?.slice(0, 300),
+    },
+  });
+  res.cookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: ctx.config.PUBLIC_BASE_URL.startsWith('https:'),
+    path: '/',
+    expires: expiresAt,
+  });
+  return { sessionId: session.id, token, expiresAt };
+}
+
+function tokenOf(req: Request): string | undefined {
+  const header = req.get('authorization');
+  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  const cookie = req.get('cookie');
+  if (!cookie) return undefined;
+  for (const part of cookie.split(';')) {
+    const [name, ...value] = part.trim().split('=');
+    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
+  }
+  return undefined;
+}
+
+/** Requires a live session of an active account; puts it in `res.locals.session`. */
+export function authenticate(ctx: ApiContext): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const token = tokenOf(req);
+      if (!token) throw new HttpError(401, 'not_signed_in', 'Sign in first: send the session token as a Bearer token or cookie');
+      const session = await ctx.prisma.session.findUnique({ where: { tokenHash: hash(token) }, include: { user: true } });
+      if (!session || session.revokedAt || session.expiresAt <= new Date()) {
+        throw new HttpError(401, 'session_expired', 'Your session has ended: sign in again');
+      }
+      if (session.user.status !== 'ACTIVE') {
+        throw new HttpError(403, 'account_not_active', 'This account is no longer active');
+      }
+      res.locals.session = { sessionId: session.id, user: session.user } satisfies SessionInfo;
+      next();
+    } catch (err) {
+      next(err);
+    }
+  };
+}
+
+export function sessionOf(res: Response): SessionInfo {
+  const s = res.locals.session as SessionInfo | undefined;
+  if (!s) throw new Error('sessionOf called on a route without authenticate()');
+  return s;
+}
+
+/**
+ * Interim guard of the support endpoints: a shared bearer token (SUPPORT_API_TOKEN) until staff
+ * accounts and roles exist. The caller names themself in `X-Support-User` for the audit log.
+ */
+export function requireSupport(ctx: ApiContext): RequestHandler {
+  const expected = Buffer.from(ctx.config.supportApiToken);
+  return (req, res, next) => {
+    const given = Buffer.from(req.get('authorization')?.replace(/^Bearer /, '') ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      next(new HttpError(401, 'not_support', 'Support endpoints need the support bearer token'));
+      return;
+    }
+    const who = req.get('x-support-user')?.trim();
+    if (!who || !/^[\w.@ -]{2,100}$/.test(who)) {
+      next(new HttpError(400, 'support_user_required', 'Name yourself in the X-Support-User header (2-100 letters, digits, . @ - _)'));
+      return;
+    }
+    res.locals.supportUser = who;
+    next();
+  };
+}
