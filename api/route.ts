@@ -18,6 +18,12 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   params?: P;
   query?: Q;
   body?: B;
+  /**
+   * Replaces `body.safeParse` when the body needs more than one schema can say (for example
+   * checks against the database whose problems are listed together with the schema's). The
+   * schema still documents the body. Throws an HttpError to refuse.
+   */
+  parseBody?: (raw: unknown) => Promise<z.infer<B>>;
   /** The success status and the schema of its body. */
   status?: number;
   response: R;
@@ -59,7 +65,7 @@ export function defineRoute<
         if (!req.is('application/json')) {
           throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json');
         }
-        body = parse('body', spec.body, req.body);
+        body = spec.parseBody ? await spec.parseBody(req.body ?? {}) : parse('body', spec.body, req.body);
       }
       const result = await spec.handler({ params, query, body } as never, req, res);
       if (!res.headersSent) res.status(status).json(result);

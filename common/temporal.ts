@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { searchAttributes } from './searchAttributes';
 
 /** `Name=Type` pairs for `temporal server start-dev --search-attribute`. */
@@ -7,7 +7,14 @@ export function searchAttributeFlags(): string[] {
   return Object.values(searchAttributes).map((k) => `${k.name}=${cliType[k.type]}`);
 }
 
-/** Workflow ids are opaque: a kind prefix and a random UUID, nothing about the person. */
+/** Workflow ids are opaque: a kind prefix and a random UUID or keyed hash, nothing about the person. */
 export const workflowIds = {
   systemCheck: (id: string = randomUUID()) => `system-check-${id}`,
+  /**
+   * One open registration per email address: the id is a keyed hash of the normalized address,
+   * so a second registration of the same address meets the first in Temporal's id policy,
+   * while the id itself reveals nothing without the secret.
+   */
+  registration: (email: string, secret: string) =>
+    `registration-${createHmac('sha256', secret).update(email.trim().toLowerCase()).digest('hex').slice(0, 32)}`,
 };

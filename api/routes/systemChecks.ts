@@ -11,6 +11,7 @@ import {
 } from '../../workflows/systemCheck';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
+import { escapeHtml, page } from '../html';
 import { defineRoute } from '../route';
 
 const viewSchema = z.object({
@@ -20,10 +21,6 @@ const viewSchema = z.object({
   confirmedAt: z.iso.datetime().optional(),
 });
 const checkIdParams = z.object({ checkId: z.uuid('checkId must be the UUID returned when the check was started') });
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 export function systemCheckRoutes(ctx: ApiContext) {
   const handleOf = (checkId: string) => ctx.temporal.workflow.getHandle(workflowIds.systemCheck(checkId));
@@ -104,9 +101,11 @@ export function systemCheckRoutes(ctx: ApiContext) {
             .status(200)
             .type('html')
             .send(
-              `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>System check confirmed</title></head>` +
-                `<body><main><h1>System check confirmed</h1><p>Mail and workflows work end to end.</p>` +
-                `<p>Check ${escapeHtml(result.checkId)} confirmed at ${escapeHtml(result.confirmedAt ?? '')}.</p></main></body></html>`,
+              page(
+                'System check confirmed',
+                `<p>Mail and workflows work end to end.</p>` +
+                  `<p>Check ${escapeHtml(result.checkId)} confirmed at ${escapeHtml(result.confirmedAt ?? '')}.</p>`,
+              ),
             );
           return;
         }
