@@ -4,6 +4,7 @@ import { audit } from '../common/audit';
 import type { PrismaClient } from '../common/db';
 import { Prisma } from '../generated/prisma/client';
 import type { ProviderRole } from '../generated/prisma/enums';
+import { formatTin } from '../domain/registration';
 import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
 
 /** A registration as the workflow carries it: normalized, with every secret already hashed. */
@@ -42,7 +43,6 @@ export function organizationKey(name: string): string {
     .join(' ');
 }
 
-export const formatTin = (tin: string) => `${tin.slice(0, 2)}-${tin.slice(2)}`;
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export function registrationActivities(deps: MailDeps & { publicBaseUrl: string }) {
@@ -112,8 +112,9 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
       } catch (err) {
         // Two registrations racing for one username: the database constraint decides.
         if (err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002') {
-          const target = String((err.meta as { target?: unknown } | undefined)?.target ?? '');
-          throw duplicate(target.includes('email') ? 'email' : 'username');
+          const meta = JSON.stringify(err.meta ?? {});
+          if (meta.includes('usernameKey')) throw duplicate('username');
+          if (meta.includes('email')) throw duplicate('email');
         }
         throw err;
       }
@@ -251,7 +252,7 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
     },
 
     /** The activation-status and expiry emails, composed from the account, sent once each. */
-    async sendRegistrationEmail(args: { registrationId: string; kind: EmailKind; reason?: string }): Promise<void> {
+    async sendRegistrationEmail(args: { registrationId: string; kind: EmailKind; reason?: string; signInBy?: string }): Promise<void> {
       await deliverOnce(deps, currentWorkflowId(), `registration-${args.kind}`, async () => {
         const u = await user(args.registrationId);
         const to = u.email ?? u.releasedEmail!;
@@ -268,7 +269,9 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
                 `Your account ${u.username} has been verified and is now active. You can sign in and request authorizations:`,
                 signIn,
                 '',
-                'Sign in within 60 days of registering, or your username and password expire.',
+                args.signInBy
+                  ? `Sign in by ${new Date(args.signInBy).toUTCString()}, or your username and password expire.`
+                  : 'Sign in soon: unused usernames and passwords expire.',
               ].join('\n'),
             };
           case 'rejected':
@@ -291,7 +294,9 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
               text: [
                 hello,
                 '',
-                'Your username and password expired because they were not used to sign in within 60 days of registration.',
+                u.emailVerifiedAt
+                  ? 'Your username and password expired because they were not used to sign in within the time allowed after registration.'
+                  : 'Your registration expired because your email address was not confirmed within the time allowed.',
                 'To use the provider portal, register again.',
               ].join('\n'),
             };

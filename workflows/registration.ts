@@ -109,12 +109,18 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
       { key: searchAttributes.DueAt, value: dueAt ? new Date(dueAt) : null },
     ]);
   };
+  let sending = false;
   const sendKey = async () => {
+    sending = true;
     view.accessKeySends += 1;
-    const key = await acts.issueAccessKey({ registrationId, sendNumber: view.accessKeySends, ttlMs: msToNumber(policy.accessKeyTtl) });
-    currentKey = { keyId: key.keyId, expiresAt: Date.parse(key.expiresAt) };
-    view.accessKeyExpiresAt = key.expiresAt;
-    show('PENDING_EMAIL', 'PROVIDER_EMAIL', currentKey.expiresAt);
+    try {
+      const key = await acts.issueAccessKey({ registrationId, sendNumber: view.accessKeySends, ttlMs: msToNumber(policy.accessKeyTtl) });
+      currentKey = { keyId: key.keyId, expiresAt: Date.parse(key.expiresAt) };
+      view.accessKeyExpiresAt = key.expiresAt;
+      show('PENDING_EMAIL', 'PROVIDER_EMAIL', currentKey.expiresAt);
+    } finally {
+      sending = false;
+    }
   };
 
   setHandler(registrationStatusQuery, () => view);
@@ -133,6 +139,9 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
       emailConfirmed = true;
       await acts.markEmailConfirmed({ registrationId, keyId: currentKey!.keyId });
       show('PENDING_ACTIVATION');
+      // The person who followed the link sees the outcome of automatic verification when it is
+      // quick (it usually is), and "pending activation" otherwise.
+      await condition(() => view.status !== 'PENDING_ACTIVATION' || view.waitingOn === 'SUPPORT', '10 seconds');
       return view;
     },
     {
@@ -155,6 +164,7 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
     {
       validator: () => {
         if (emailConfirmed || view.status !== 'PENDING_EMAIL') throw new Error(alreadyPastEmail(view.status));
+        if (sending) throw new Error('A link is being sent right now: wait for it before asking for another');
         if (view.accessKeySends >= policy.maxAccessKeySends) {
           throw new Error(`The access key was already sent ${policy.maxAccessKeySends} times: contact support to finish registering`);
         }
@@ -210,6 +220,8 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
   }
 
   // 2. Prove the email address: send a key, wait for its link (resends come through the update).
+  // The submission is answered now: a slow or failing mail server must not hold the office's page.
+  show('PENDING_EMAIL', 'PROVIDER_EMAIL');
   await sendKey();
   if (!(await beforeDeadline(() => emailConfirmed && view.status === 'PENDING_ACTIVATION'))) {
     return expire();
@@ -235,7 +247,7 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
   // 4. Active: tell the office, then wait for the credentials to be used.
   await acts.recordRegistrationOutcome({ registrationId, status: 'ACTIVE', decidedBy: decision?.decidedBy ?? 'automatic' });
   show('ACTIVE', 'PROVIDER_SIGN_IN', deadline);
-  await acts.sendRegistrationEmail({ registrationId, kind: 'activated' });
+  await acts.sendRegistrationEmail({ registrationId, kind: 'activated', signInBy: view.expiresAt });
   if (!(await beforeDeadline(() => signInRequested))) return expire();
 
   const at = new Date().toISOString();

@@ -154,7 +154,7 @@ CREATE INDEX "TaxId_organizationId_idx" ON "TaxId"("organizationId");
 CREATE INDEX "TinPlan_planId_idx" ON "TinPlan"("planId");
 
 -- CreateIndex
-CREATE UNIQUE INDEX "User_workflowId_key" ON "User"("workflowId");
+CREATE INDEX "User_workflowId_idx" ON "User"("workflowId");
 
 -- CreateIndex
 CREATE UNIQUE INDEX "User_usernameKey_key" ON "User"("usernameKey");
