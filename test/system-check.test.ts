@@ -43,7 +43,7 @@ test('a system check emails a link; following it confirms the check in the workf
   expect(link).toMatch(new RegExp(`^${stack.baseUrl}/api/system-checks/${checkId}/confirm\\?token=[\\w-]{20,}$`));
 
   // The email leaves before the activity records MAILED, so the mirror may lag a moment.
-  const mailed = await eventually(() => get(`/api/system-checks/${checkId}`), (r) => typeof r.body === "object" && r.body.state === "MAILED");
+  const mailed = await eventually(() => get(`/api/system-checks/${checkId}`), (r) => typeof r.body === 'object' && r.body.state === 'MAILED');
   expect(mailed.body).toMatchObject({ checkId, state: 'MAILED' });
 
   // A person clicks the link in a mail client: the browser asks for a page.
@@ -82,7 +82,7 @@ test('a link with the wrong token is refused and leaves the check waiting', asyn
   const forged = await get(link.replace(/token=.*/, 'token=not-the-token'));
   expect(forged.status).toBe(409);
   expect(forged.body).toMatchObject({ error: { code: 'cannot_confirm', message: 'The confirmation link is not valid for this check' } });
-  const waiting = await eventually(() => get(`/api/system-checks/${body.checkId}`), (r) => typeof r.body === "object" && r.body.state === "MAILED");
+  const waiting = await eventually(() => get(`/api/system-checks/${body.checkId}`), (r) => typeof r.body === 'object' && r.body.state === 'MAILED');
   expect(waiting.body).toMatchObject({ state: 'MAILED' });
 
   const missing = await get(link.replace(/\?token=.*/, ''));
