@@ -11,8 +11,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, 'worker');
   installRuntimeLogger(log);
   const started = Date.now();
-  const bundle = await bundleWorkflows();
-  log.info({ ms: Date.now() - started, bytes: bundle.code.length }, 'workflows bundled');
+  const bundle = config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : await bundleWorkflows();
+  if ('code' in bundle) log.info({ ms: Date.now() - started, bytes: bundle.code.length }, 'workflows bundled');
 
   const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE);
   const transport = createTransport(config.smtpUrl);
