@@ -1,4 +1,5 @@
 import type { PrismaClient } from '../common/db';
+import type { User } from '../generated/prisma/client';
 import { formatTin, normalizeTin } from '../domain/registration';
 import type { FieldProblem } from './errors';
 
@@ -75,4 +76,9 @@ export async function checkRoster(
       };
     });
   return { problems, found };
+}
+
+/** The organization an account registered with, as pages show it. */
+export function organizationOf(u: Pick<User, 'organizationName' | 'line1' | 'line2' | 'city' | 'state' | 'zip'>) {
+  return { name: u.organizationName, addressLines: [u.line1, ...(u.line2 ? [u.line2] : []), `${u.city}, ${u.state} ${u.zip}`] };
 }

@@ -44,7 +44,7 @@ import { requireSupport } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError, type FieldProblem } from '../errors';
 import { escapeHtml, page } from '../html';
-import { checkRoster } from '../roster';
+import { checkRoster, organizationOf } from '../roster';
 import { defineRoute } from '../route';
 
 /** Passwords and security answers are stored only as argon2id hashes. */
@@ -441,7 +441,7 @@ function supportRegistrationRoutes(
     role: ROLE_LABELS[u.role],
     email: u.email ?? u.releasedEmail,
     username: u.username ?? u.releasedUsername,
-    organization: { name: u.organizationName, addressLines: [u.line1, ...(u.line2 ? [u.line2] : []), `${u.city}, ${u.state} ${u.zip}`] },
+    organization: organizationOf(u),
     tins: u.tins.map((t) => formatTin(t.tin)),
     planIds: u.plans.map((p) => p.planId),
     registeredAt: u.registeredAt.toISOString(),

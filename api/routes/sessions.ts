@@ -8,7 +8,7 @@ import { recordSignInUpdate } from '../../workflows/registration';
 import { authenticate, clientIp, createSession, SESSION_COOKIE, sessionOf } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
-import { checkRoster } from '../roster';
+import { checkRoster, organizationOf } from '../roster';
 import { defineRoute } from '../route';
 import { hashSecret } from './registrations';
 
@@ -51,7 +51,7 @@ export function sessionRoutes(ctx: ApiContext) {
       role: u.role,
       roleLabel: ROLE_LABELS[u.role],
       email: u.email!,
-      organization: { name: u.organizationName, addressLines: [u.line1, ...(u.line2 ? [u.line2] : []), `${u.city}, ${u.state} ${u.zip}`] },
+      organization: organizationOf(u),
       tins: u.tins.map((t) => formatTin(t.tin)),
       healthPlans: u.plans.map((p) => ({ id: p.planId, name: p.plan.name, addedAt: p.addedAt.toISOString() })),
       lastSignInAt: u.lastSignInAt?.toISOString() ?? null,
