@@ -19,7 +19,9 @@ export interface EmailReceipt {
 }
 
 export function createTransport(smtpUrl: string): Transporter {
-  return nodemailer.createTransport(smtpUrl);
+  // Fail fast on an unreachable or stalled server (nodemailer waits minutes by default): the
+  // activity's retry policy, not a hung socket, decides when to try again.
+  return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 });
 }
 
 export interface MailDeps {

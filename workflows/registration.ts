@@ -75,8 +75,9 @@ export const recordSignInUpdate = defineUpdate<RegistrationView>('recordSignIn')
 export const DUPLICATE_ACCOUNT = 'DuplicateAccount';
 export const MIN_REJECTION_REASON = 10;
 
+// Each step is a few queries or one email: a worker that died mid-step is noticed after 25 s.
 const acts = proxyActivities<Activities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '25s',
   retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
 });
 
