@@ -4,7 +4,8 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { loadConfig, ROOT_DIR } from '../common/config';
 import { createPrisma } from '../common/db';
-import { seed } from '../prisma/seed';
+import { describeSeed, seed } from '../prisma/seed';
+import { loadCodes } from './load-codes';
 
 export const MIGRATIONS_DIR = path.join(ROOT_DIR, 'prisma/migrations');
 // The key Prisma Migrate itself locks on, so this runner and `prisma migrate deploy` exclude each other.
@@ -95,8 +96,8 @@ if (require.main === module) {
     if (process.argv.includes('--seed')) {
       const prisma = createPrisma(config.databaseUrl, 1);
       try {
-        const n = await seed(prisma);
-        console.log(`Seeded ${n.plans} health plans and ${n.tins} TINs`);
+        console.log(`Seeded ${describeSeed(await seed(prisma))}`);
+        for (const r of await loadCodes(prisma)) console.log(`Codes ${r.source}: ${r.rows}${r.skipped ? ' (unchanged)' : ' loaded'}`);
       } finally {
         await prisma.$disconnect();
       }

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type Extension } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 export interface EmbeddedPostgres {
@@ -15,7 +15,10 @@ export interface EmbeddedPostgres {
  */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; host?: string }): Promise<EmbeddedPostgres> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const db = await PGlite.create({ dataDir: opts.dataDir });
+  // pg_trgm: code search's trigram indexes (the migrations create the extension). Required, not
+  // imported: the package exports it by subpath, which this project's module resolution lacks.
+  const { pg_trgm } = require('@electric-sql/pglite/contrib/pg_trgm') as { pg_trgm: Extension };
+  const db = await PGlite.create({ dataDir: opts.dataDir, extensions: { pg_trgm } });
   const host = opts.host ?? '127.0.0.1';
   // The socket server takes a single connection unless told otherwise; Prisma pools several.
   const server = new PGLiteSocketServer({ db, port: opts.port, host, maxConnections: 20 });

@@ -17,7 +17,11 @@ export async function schemaSql(databaseUrl: string): Promise<string> {
   try {
     const schema = readFileSync(path.join(ROOT_DIR, 'prisma/schema.prisma'), 'utf8')
       .replace(/provider\s*=\s*"postgresql"/, 'provider = "postgresql"\n  url = env("DATABASE_URL")')
-      .replace(/generator client \{[^}]*\}/, 'generator client {\n  provider = "prisma-client-js"\n  engineType = "client"\n}');
+      .replace(/generator client \{[^}]*\}/, (block) => {
+        // Keep the preview features (postgresqlExtensions) the schema relies on.
+        const preview = /previewFeatures\s*=\s*\[[^\]]*\]/.exec(block)?.[0] ?? '';
+        return `generator client {\n  provider = "prisma-client-js"\n  engineType = "client"\n  ${preview}\n}`;
+      });
     writeFileSync(path.join(work, 'schema.prisma'), schema);
     const p6 = path.join(ROOT_DIR, 'node_modules/prisma6');
     writeFileSync(

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { loadConfig, ROOT_DIR, type Config } from '../common/config';
 import { createPrisma } from '../common/db';
-import { seed } from '../prisma/seed';
+import { describeSeed, seed } from '../prisma/seed';
+import { loadCodes } from './load-codes';
 import { startMailCapture, type MailCapture } from './mail-capture';
 import { migrate } from './migrate';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './pglite-server';
@@ -112,8 +113,8 @@ async function main(): Promise<void> {
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');
     const seedClient = createPrisma(config.databaseUrl, 1);
     try {
-      const n = await seed(seedClient);
-      say(`reference data: ${n.plans} health plans, ${n.tins} TINs`);
+      say(`reference data: ${describeSeed(await seed(seedClient))}`);
+      for (const r of await loadCodes(seedClient)) say(`codes ${r.source}: ${r.rows}${r.skipped ? ' (unchanged)' : ' loaded'}`);
     } finally {
       await seedClient.$disconnect();
     }

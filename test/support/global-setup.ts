@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import { createPrisma } from '../../common/db';
 import { seed } from '../../prisma/seed';
+import { loadCodes } from '../../scripts/load-codes';
 import { bundleWorkflows } from '../../worker/worker';
 import { startMailCapture } from '../../scripts/mail-capture';
 import { migrate } from '../../scripts/migrate';
@@ -30,16 +31,26 @@ export default async function globalSetup(): Promise<void> {
 
   const admin = adminUrl();
   const dbName = `prior_auth_test_${process.pid}_${Date.now()}`;
-  const client = new Client({ connectionString: admin });
-  await client.connect();
-  await client.query(`CREATE DATABASE "${dbName}"`);
-  await client.end();
   const dbUrl = new URL(admin);
   dbUrl.pathname = `/${dbName}`;
-  await migrate(dbUrl.toString());
-  const prisma = createPrisma(dbUrl.toString(), 1);
-  await seed(prisma);
-  await prisma.$disconnect();
+  try {
+    const client = new Client({ connectionString: admin });
+    await client.connect();
+    await client.query(`CREATE DATABASE "${dbName}"`);
+    await client.end();
+    await migrate(dbUrl.toString());
+    const prisma = createPrisma(dbUrl.toString(), 1);
+    try {
+      await seed(prisma);
+      await loadCodes(prisma);
+    } finally {
+      await prisma.$disconnect();
+    }
+  } catch (err) {
+    // Jest skips the teardown when setup fails: stop the server here, or it outlives the run.
+    await temporal.stop();
+    throw err;
+  }
 
   const mail = await startMailCapture({ smtpPort: 0, httpPort: 0 });
 
