@@ -5,6 +5,8 @@ import type { ApiContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { mountRoutes, openApiDocument, openApiRoute } from './route';
 import { healthRoutes } from './routes/health';
+import { draftRoutes } from './routes/drafts';
+import { referenceRoutes } from './routes/reference';
 import { registrationRoutes } from './routes/registrations';
 import { sessionRoutes } from './routes/sessions';
 import { systemCheckRoutes } from './routes/systemChecks';
@@ -12,7 +14,7 @@ import { systemCheckRoutes } from './routes/systemChecks';
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 export function createApp(ctx: ApiContext): Express {
-  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx)];
   routes.push(openApiRoute(() => openApiDocument(routes, { title: 'Prior authorization platform API', version: '0.1.0', serverUrl: ctx.config.PUBLIC_BASE_URL })));
 
   const app = express();

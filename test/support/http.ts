@@ -19,6 +19,7 @@ export function apiClient(baseUrl: string) {
   return {
     get: (path: string, headers?: Record<string, string>) => call('GET', path, { headers }),
     post: (path: string, body: unknown = {}, headers?: Record<string, string>) => call('POST', path, { body, headers }),
+    put: (path: string, body: unknown, headers?: Record<string, string>) => call('PUT', path, { body, headers }),
     delete: (path: string, headers?: Record<string, string>) => call('DELETE', path, { headers }),
   };
 }

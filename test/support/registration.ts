@@ -46,3 +46,23 @@ export async function accessKeyLink(mailbox: Mailbox, to: string, n = 1): Promis
   if (!link) throw new Error(`no access key link in: ${mails[n - 1]!.text}`);
   return link;
 }
+
+/** Registers an office through the API, follows the emailed link and signs in: its bearer header. */
+export async function signedInOffice(
+  baseUrl: string,
+  mailbox: Mailbox,
+  change: (r: any) => void = () => {},
+): Promise<{ auth: { authorization: string }; userId: string; username: string }> {
+  const r = registration(change);
+  const post = (path: string, body: unknown) =>
+    fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const created = await post('/api/registrations', r);
+  if (created.status !== 201) throw new Error(`registration failed: ${created.status} ${await created.text()}`);
+  const link = await accessKeyLink(mailbox, r.user.email);
+  const confirmed = await fetch(link, { headers: { accept: 'application/json' } });
+  if (confirmed.status !== 200) throw new Error(`email link failed: ${confirmed.status} ${await confirmed.text()}`);
+  const session = await post('/api/sessions', { login: r.login.username, password: r.login.password });
+  const body = (await session.json()) as { token: string; user: { userId: string } };
+  if (session.status !== 201) throw new Error(`sign-in failed: ${session.status} ${JSON.stringify(body)}`);
+  return { auth: { authorization: `Bearer ${body.token}` }, userId: body.user.userId, username: r.login.username };
+}
