@@ -12,4 +12,5 @@ export const searchAttributes = {
   DueAt: defineSearchAttributeKey('DueAt', SearchAttributeType.DATETIME),
   Program: defineSearchAttributeKey('Program', SearchAttributeType.KEYWORD),
   HealthPlan: defineSearchAttributeKey('HealthPlan', SearchAttributeType.KEYWORD),
+  Urgency: defineSearchAttributeKey('Urgency', SearchAttributeType.KEYWORD),
 } as const;
