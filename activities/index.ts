@@ -1,5 +1,6 @@
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../common/db';
+import { caseActivities } from './cases';
 import { mailActivities } from './mail';
 import { registrationActivities } from './registrations';
 import { systemCheckActivities } from './systemChecks';
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...mailActivities(mail),
     ...systemCheckActivities({ prisma: deps.prisma }),
     ...registrationActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
+    ...caseActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
   };
 }
 

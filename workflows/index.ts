@@ -1,3 +1,4 @@
 // The worker's workflow bundle entry point: every workflow the platform runs.
 export { systemCheckWorkflow } from './systemCheck';
 export { registrationWorkflow } from './registration';
+export { caseWorkflow } from './case';

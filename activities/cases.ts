@@ -1,0 +1,272 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { Prisma } from '../generated/prisma/client';
+import type { DraftContent } from '../domain/draft';
+import { newOrderNumber } from '../domain/orders';
+import type { CaseView } from '../workflows/case';
+import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
+import { evaluateRequest, reviewRequest } from './requestChecks';
+
+/** An exam as the first determination leaves it (the workflow adds review state). */
+export interface OpenedExam {
+  index: number;
+  procedureCode: string;
+  procedureDescription: string;
+  program: 'IMAGING' | 'REHAB';
+  modality: string | null;
+  requestedUnits?: number;
+  approvedUnits?: number;
+  servicingProviderNpi?: string;
+  servicingProviderName?: string;
+  outcome: 'MET' | 'NOT_MET' | 'NEEDS_REVIEW';
+  reasons: string[];
+  ruleIds: string[];
+  guideline?: { id: string; version: number };
+}
+
+export interface CaseEventInput {
+  seq: number;
+  at: string;
+  examIndex?: number;
+  actor: string;
+  type: string;
+  summary: string;
+}
+
+const EXAM_WORDS: Record<string, string> = {
+  PENDED: 'pended for clinical review',
+  APPROVED_AWAITING_PROVIDER: 'approved: choose the servicing provider to get the order number',
+  APPROVED: 'approved',
+  DENIED: 'denied',
+  CANCELLED: 'cancelled',
+  EXPIRED: 'expired',
+};
+
+export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
+  const { prisma } = deps;
+
+  return {
+    /**
+     * Checks the request again (reference data may have changed since the draft), evaluates
+     * each exam against its guideline and persists the case. Idempotent: a retry finds the case.
+     */
+    async openCase(args: {
+      caseId: string;
+      caseNumber: string;
+      draftId: string;
+      userId: string;
+      workflowId: string;
+      request: DraftContent;
+      submittedAt: string;
+      dueAt: string;
+    }): Promise<{ exams: OpenedExam[] }> {
+      const review = await reviewRequest(prisma, { id: args.userId }, args.request, args.submittedAt.slice(0, 10));
+      if (!review.ready) {
+        throw ApplicationFailure.create({
+          type: 'RequestInvalid',
+          nonRetryable: true,
+          message: `The request has problems: ${review.problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+          details: [review.problems],
+        });
+      }
+      const previews = await evaluateRequest(prisma, args.request, review);
+      const exams: OpenedExam[] = review.exams.map((x) => {
+        const p = previews.find((v) => v.index === x.index)!;
+        const e = args.request.exams![x.index]!;
+        return {
+          index: x.index,
+          procedureCode: x.procedure!.code,
+          procedureDescription: x.procedure!.description,
+          program: x.procedure!.program!,
+          modality: x.procedure!.modality,
+          ...(e.requestedUnits !== undefined ? { requestedUnits: e.requestedUnits } : {}),
+          ...(p.approvedUnits !== undefined ? { approvedUnits: p.approvedUnits } : {}),
+          ...(x.servicingProvider ? { servicingProviderNpi: x.servicingProvider.npi, servicingProviderName: x.servicingProvider.name } : {}),
+          outcome: p.outcome,
+          reasons: p.reasons,
+          ruleIds: p.ruleIds,
+          ...(p.guideline ? { guideline: p.guideline } : {}),
+        };
+      });
+      const member = review.member!;
+      try {
+        await prisma.$transaction([
+          prisma.case.create({
+            data: {
+              id: args.caseId,
+              caseNumber: args.caseNumber,
+              workflowId: args.workflowId,
+              draftId: args.draftId,
+              userId: args.userId,
+              memberId: member.memberId,
+              planId: member.healthPlan.id,
+              state: member.state,
+              program: exams[0]!.program,
+              urgency: args.request.urgency!,
+              orderingNpi: review.orderingProvider!.npi,
+              status: 'PENDED',
+              waitingOn: 'NOBODY',
+              submittedAt: new Date(args.submittedAt),
+              dueAt: new Date(args.dueAt),
+              request: args.request as object,
+              view: {},
+              exams: {
+                create: exams.map((x) => ({
+                  examIndex: x.index,
+                  procedureCode: x.procedureCode,
+                  status: 'PENDED',
+                  requestedUnits: x.requestedUnits,
+                  servicingNpi: x.servicingProviderNpi,
+                  guidelineId: x.guideline?.id,
+                  guidelineVersion: x.guideline?.version,
+                  outcome: x.outcome,
+                })),
+              },
+            },
+          }),
+          prisma.draft.update({ where: { id: args.draftId }, data: { status: 'SUBMITTED' } }),
+        ]);
+      } catch (err) {
+        // A retry after the write: the case is there already.
+        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+      }
+      return { exams };
+    },
+
+    /** Order number `sequence` of an exam: created once (unique per case, exam and sequence). */
+    async issueOrderNumber(args: { caseId: string; examIndex: number; sequence: number; validityMs: number }) {
+      const key = { caseId_examIndex_sequence: { caseId: args.caseId, examIndex: args.examIndex, sequence: args.sequence } };
+      const existing = await prisma.orderNumber.findUnique({ where: key });
+      const row =
+        existing ??
+        (await prisma.$transaction(async (tx) => {
+          const issuedAt = new Date();
+          const created = await tx.orderNumber.create({
+            data: {
+              number: newOrderNumber(),
+              caseId: args.caseId,
+              examIndex: args.examIndex,
+              sequence: args.sequence,
+              status: 'ACTIVE',
+              issuedAt,
+              expiresAt: new Date(issuedAt.getTime() + args.validityMs),
+            },
+          });
+          await tx.orderNumber.updateMany({
+            where: { caseId: args.caseId, examIndex: args.examIndex, sequence: { lt: args.sequence }, status: { in: ['ACTIVE', 'EXPIRED'] } },
+            data: { status: 'SUPERSEDED' },
+          });
+          return created;
+        }));
+      return { number: row.number, issuedAt: row.issuedAt.toISOString(), expiresAt: row.expiresAt.toISOString() };
+    },
+
+    /** A servicing facility that performs the exam's modality and is in network for the member's plan. */
+    async checkServicingProvider(args: { caseId: string; examIndex: number; npi: string }): Promise<{ ok: boolean; problem?: string; name?: string }> {
+      const c = await prisma.case.findUniqueOrThrow({ where: { id: args.caseId } });
+      const e = await prisma.caseExam.findUniqueOrThrow({ where: { caseId_examIndex: { caseId: args.caseId, examIndex: args.examIndex } } });
+      const code = await prisma.code.findUnique({ where: { system_code: { system: 'CPT', code: e.procedureCode } } });
+      const f = await prisma.provider.findUnique({ where: { npi: args.npi }, include: { networks: true } });
+      if (!f || f.kind !== 'SERVICING_FACILITY') return { ok: false, problem: `NPI ${args.npi} is not a servicing facility in the provider directory` };
+      if (code?.modality && !f.services.includes(code.modality)) {
+        return { ok: false, problem: `${f.name} does not perform ${code.modality.replace('_', ' ').toLowerCase()} services` };
+      }
+      if (!f.networks.some((n) => n.planId === c.planId && n.inNetwork)) return { ok: false, problem: `${f.name} is not in network for the member's plan` };
+      return { ok: true, name: f.name };
+    },
+
+    /** Writes the workflow's view of the case to the mirror, with the new timeline events. */
+    async mirrorCase(args: { view: CaseView; events: CaseEventInput[] }): Promise<void> {
+      const v = args.view;
+      await prisma.$transaction(async (tx) => {
+        await tx.case.update({
+          where: { id: v.caseId },
+          data: {
+            status: v.status === 'PENDED' ? `PENDED_${v.stage}` : v.status,
+            waitingOn: v.waitingOn,
+            warnedAt: v.warnedAt ? new Date(v.warnedAt) : null,
+            breachedAt: v.breachedAt ? new Date(v.breachedAt) : null,
+            decidedAt: v.decidedAt ? new Date(v.decidedAt) : null,
+            closedAt: v.status === 'CLOSED' ? new Date() : null,
+            view: v as object,
+          },
+        });
+        for (const e of v.exams) {
+          await tx.caseExam.update({
+            where: { caseId_examIndex: { caseId: v.caseId, examIndex: e.index } },
+            data: {
+              status: e.status,
+              decisionCode: e.decisionCode,
+              procedureCode: e.procedureCode,
+              approvedUnits: e.approvedUnits ?? null,
+              servicingNpi: e.servicingProviderNpi ?? null,
+              decidedBy: e.decidedBy ?? null,
+              decidedAt: e.decidedAt ? new Date(e.decidedAt) : null,
+            },
+          });
+          for (const o of e.orders) await tx.orderNumber.updateMany({ where: { number: o.number, status: { not: o.status } }, data: { status: o.status } });
+        }
+        if (args.events.length) {
+          await tx.caseEvent.createMany({
+            data: args.events.map((e) => ({ caseId: v.caseId, seq: e.seq, at: new Date(e.at), examIndex: e.examIndex, actor: e.actor, type: e.type, summary: e.summary })),
+            skipDuplicates: true,
+          });
+        }
+      });
+    },
+
+    /** Decision letters, information requests and cancellations, to the office that asked; sent once each. */
+    async sendCaseEmail(args: {
+      caseId: string;
+      purpose: string;
+      kind: 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer';
+      examIndexes: number[];
+      message?: string;
+    }): Promise<void> {
+      await deliverOnce(deps, currentWorkflowId(), args.purpose, async () => {
+        const c = await prisma.case.findUniqueOrThrow({ where: { id: args.caseId } });
+        const user = await prisma.user.findUniqueOrThrow({ where: { id: c.userId } });
+        const physician = await prisma.provider.findUnique({ where: { npi: c.orderingNpi } });
+        const view = c.view as unknown as CaseView;
+        const link = `${deps.publicBaseUrl}/api/cases/${c.caseNumber}`;
+        const lines = (view.exams ?? [])
+          .filter((e) => args.examIndexes.includes(e.index))
+          .flatMap((e) => {
+            const order = e.orders.find((o) => o.status === 'ACTIVE');
+            return [
+              `Exam ${e.index + 1}: ${e.procedureCode} ${e.procedureDescription}: ${EXAM_WORDS[e.status]} (decision ${e.decisionCode})`,
+              ...e.decisionReasons.map((r) => `  Reason: ${r}`),
+              ...(e.guidelineReference ? [`  Guideline: ${e.guidelineReference}`] : []),
+              ...(e.approvedUnits !== undefined && e.requestedUnits !== undefined && e.status === 'APPROVED' ? [`  Units approved: ${e.approvedUnits} of ${e.requestedUnits}`] : []),
+              ...(order ? [`  Order number: ${order.number}, valid until ${order.expiresAt.slice(0, 10)}. An order number does not guarantee payment.`] : []),
+            ];
+          });
+        const subject = {
+          decision: `Prior authorization decision for case ${c.caseNumber}`,
+          info_request: `Information needed for case ${c.caseNumber}`,
+          cancelled: `Case ${c.caseNumber} cancelled`,
+          peer_to_peer: `Peer-to-peer review offered for case ${c.caseNumber}`,
+        }[args.kind];
+        const intro = {
+          decision: 'The health plan has decided on the request below.',
+          info_request: `A reviewer needs more information to decide:\n\n${args.message ?? ''}\n\nAdd it as Additional Information on the case. If it does not arrive in time, a physician reviews the case as it is.`,
+          cancelled: `The request below was cancelled: ${args.message ?? ''}`,
+          peer_to_peer: `A physician reviewer offers a peer-to-peer call with the ordering physician: ${args.message ?? ''}\n\nPropose at least two call windows on the case.`,
+        }[args.kind];
+        return {
+          to: user.email ?? user.releasedEmail!,
+          subject,
+          text: [
+            `For ${physician?.name ?? `NPI ${c.orderingNpi}`} (ordering provider), case ${c.caseNumber}, member ${c.memberId}`,
+            '',
+            intro,
+            '',
+            ...lines,
+            '',
+            `The case: ${link}`,
+            'If you disagree with a denial, you may appeal; the letter above gives the reason and the guideline applied.',
+          ].join('\n'),
+        };
+      });
+    },
+  };
+}

@@ -1,0 +1,595 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineUpdate,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Duration } from '@temporalio/common';
+import { msToNumber } from '@temporalio/common/lib/time';
+import type { Activities } from '../activities';
+import type { CaseEventInput, OpenedExam } from '../activities/cases';
+import type { DraftContent } from '../domain/draft';
+import { searchAttributes } from '../common/searchAttributes';
+
+/**
+ * One prior-authorization case from submission until every exam is final: the first
+ * determination of each exam (guideline MET -> approved; otherwise pended for review), review
+ * by nurses and physicians (with information requests and peer-to-peer), decision letters,
+ * order numbers with their validity timers, extensions, provider changes and cancellation.
+ * Every human step is an update whose validator checks role and state.
+ */
+export interface CasePolicy {
+  /** From submission to the decision: 72 h expedited, 7 days standard (per plan). */
+  decisionTime: Duration;
+  /** Fraction of the decision time at which the supervisor queue is warned (0.8). */
+  warnFraction: number;
+  /** How long an information request waits for the office before a physician takes over. */
+  infoRequestTimeout: Duration;
+  /** How long an order number is valid (the plan's, 60 days by default). */
+  orderValidity: Duration;
+  /** How long after expiry an extension is still granted. */
+  extensionGrace: Duration;
+}
+
+export interface CaseInput {
+  caseId: string;
+  caseNumber: string;
+  draftId: string;
+  userId: string;
+  request: DraftContent;
+  policy: CasePolicy;
+}
+
+export type ExamStatus = 'PENDED' | 'APPROVED_AWAITING_PROVIDER' | 'APPROVED' | 'DENIED' | 'CANCELLED' | 'EXPIRED';
+export type DecisionCode = 'A1' | 'A3' | 'A4' | 'A6' | 'C';
+export type Stage = 'NURSE' | 'PHYSICIAN' | 'OFFICE_INFO' | 'PEER_TO_PEER_WINDOWS' | 'PEER_TO_PEER_CALL' | 'DONE';
+export type WaitingOn = 'OFFICE' | 'NURSE' | 'PHYSICIAN' | 'PEER_TO_PEER' | 'NOBODY';
+export type StaffRole = 'NURSE' | 'PHYSICIAN' | 'SUPERVISOR';
+
+export interface OrderView {
+  number: string;
+  sequence: number;
+  status: 'ACTIVE' | 'EXPIRED' | 'SUPERSEDED' | 'CANCELLED';
+  issuedAt: string;
+  expiresAt: string;
+}
+
+export interface ExamView extends OpenedExam {
+  status: ExamStatus;
+  decisionCode: DecisionCode;
+  decisionReasons: string[];
+  decidedBy?: string;
+  decidedAt?: string;
+  /** The guideline reference a denial cites. */
+  guidelineReference?: string;
+  orders: OrderView[];
+}
+
+export interface CaseEvent {
+  seq: number;
+  at: string;
+  examIndex?: number;
+  actor: string;
+  type: string;
+  summary: string;
+}
+
+export interface CaseView {
+  caseId: string;
+  caseNumber: string;
+  status: 'PENDED' | 'DECIDED' | 'CLOSED';
+  stage: Stage;
+  waitingOn: WaitingOn;
+  submittedAt: string;
+  dueAt: string;
+  warnedAt?: string;
+  breachedAt?: string;
+  decidedAt?: string;
+  exams: ExamView[];
+  additionalInformation: { at: string; text: string }[];
+  infoRequest?: { message: string; requestedAt: string; dueAt: string; answeredAt?: string; timedOutAt?: string };
+  peerToPeer?: { offeredAt: string; windows?: { start: string; end: string }[]; outcome?: 'OVERTURNED' | 'UPHELD' | 'NOT_REACHED' };
+  events: CaseEvent[];
+}
+
+export interface Actor {
+  name: string;
+  role: StaffRole | 'OFFICE';
+}
+
+export type NurseDecision =
+  | { action: 'APPROVE'; exams: number[]; note?: string }
+  | { action: 'REQUEST_INFO'; message: string }
+  | { action: 'ESCALATE'; note: string };
+
+export type PhysicianDecision =
+  | { action: 'APPROVE'; exams: number[]; note?: string }
+  | { action: 'MODIFY'; exam: number; approvedUnits?: number; procedureCode?: string; reason: string }
+  | { action: 'DENY'; exam: number; reason: string; guidelineReference: string }
+  | { action: 'OFFER_PEER_TO_PEER'; message: string };
+
+export type PeerToPeerOutcome =
+  | { outcome: 'OVERTURNED'; exams: number[]; note: string }
+  | { outcome: 'UPHELD'; exam: number; reason: string; guidelineReference: string }
+  | { outcome: 'NOT_REACHED'; note: string };
+
+export const caseStatusQuery = defineQuery<CaseView>('caseStatus');
+export const submitCaseUpdate = defineUpdate<CaseView>('submitCase');
+export const addInformationUpdate = defineUpdate<CaseView, [text: string]>('addInformation');
+export const nurseDecisionUpdate = defineUpdate<CaseView, [Actor, NurseDecision]>('nurseDecision');
+export const physicianDecisionUpdate = defineUpdate<CaseView, [Actor, PhysicianDecision]>('physicianDecision');
+export const proposeCallWindowsUpdate = defineUpdate<CaseView, [windows: { start: string; end: string }[]]>('proposeCallWindows');
+export const peerToPeerOutcomeUpdate = defineUpdate<CaseView, [Actor, PeerToPeerOutcome]>('peerToPeerOutcome');
+export const chooseProviderUpdate = defineUpdate<CaseView, [examIndex: number, npi: string]>('chooseServicingProvider');
+export const extendOrderUpdate = defineUpdate<CaseView, [examIndex: number]>('extendOrder');
+export const cancelUpdate = defineUpdate<CaseView, [reason: string, exams?: number[]]>('cancel');
+
+export const ADDITIONAL_INFO_LIMIT = 2000;
+export const MIN_DENIAL_REASON = 20;
+
+const acts = proxyActivities<Activities>({
+  startToCloseTimeout: '25s',
+  retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 },
+});
+// A servicing-provider check is a business answer: a refusal is not retried.
+const checks = proxyActivities<Activities>({ startToCloseTimeout: '25s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ProviderRefused'] } });
+
+const refuse = (message: string): never => {
+  throw new Error(message);
+};
+
+export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
+  const { caseId, policy } = input;
+  const submittedAt = Date.now();
+  const dueAtMs = submittedAt + msToNumber(policy.decisionTime);
+  const warnAtMs = submittedAt + msToNumber(policy.decisionTime) * policy.warnFraction;
+  const view: CaseView = {
+    caseId,
+    caseNumber: input.caseNumber,
+    status: 'PENDED',
+    stage: 'NURSE',
+    waitingOn: 'NOBODY',
+    submittedAt: new Date(submittedAt).toISOString(),
+    dueAt: new Date(dueAtMs).toISOString(),
+    exams: [],
+    additionalInformation: [],
+    events: [],
+  };
+  let opened = false;
+  let changes = 0; // handlers bump it so that the main loop re-plans its timers
+  const pendingEvents: CaseEventInput[] = [];
+
+  const now = () => new Date().toISOString();
+  const event = (actor: string, type: string, summary: string, examIndex?: number) => {
+    const e: CaseEvent = { seq: view.events.length + 1, at: now(), actor, type, summary, ...(examIndex !== undefined ? { examIndex } : {}) };
+    view.events.push(e);
+    pendingEvents.push(e);
+    return e;
+  };
+  const exam = (i: number) => view.exams[i] ?? refuse(`This case has no exam ${i + 1}`);
+  const pended = () => view.exams.filter((e) => e.status === 'PENDED');
+  const activeOrder = (e: ExamView) => e.orders.find((o) => o.status === 'ACTIVE');
+
+  /** Recomputes status, stage and waiting-on, then mirrors the case (with its new events). */
+  const settle = async () => {
+    const reviewing = pended().length > 0;
+    if (!reviewing && view.status === 'PENDED') {
+      view.status = 'DECIDED';
+      view.decidedAt ??= now();
+      view.stage = 'DONE';
+    }
+    const final = view.exams.every((e) => e.status === 'DENIED' || e.status === 'CANCELLED' || e.status === 'EXPIRED');
+    if (final) view.status = 'CLOSED';
+    view.waitingOn = reviewing
+      ? view.stage === 'NURSE'
+        ? 'NURSE'
+        : view.stage === 'PHYSICIAN'
+          ? 'PHYSICIAN'
+          : view.stage === 'PEER_TO_PEER_CALL'
+            ? 'PEER_TO_PEER'
+            : 'OFFICE'
+      : view.exams.some((e) => e.status === 'APPROVED_AWAITING_PROVIDER')
+        ? 'OFFICE'
+        : 'NOBODY';
+    upsertSearchAttributes([
+      { key: searchAttributes.RecordStatus, value: reviewing ? `PENDED_${view.stage}` : view.status },
+      { key: searchAttributes.WaitingOn, value: view.waitingOn },
+      { key: searchAttributes.DueAt, value: reviewing ? new Date(dueAtMs) : null },
+    ]);
+    const events = pendingEvents.splice(0);
+    await acts.mirrorCase({ view, events });
+    changes++;
+  };
+
+  /** Approves an exam: an order number at once if the servicing provider is known. */
+  const approve = async (e: ExamView, code: 'A1' | 'A6', by: string, reasons: string[]) => {
+    e.decisionCode = code;
+    e.decisionReasons = reasons;
+    e.decidedBy = by;
+    e.decidedAt = now();
+    if (e.servicingProviderNpi) {
+      e.status = 'APPROVED';
+      await issueOrder(e, by);
+    } else {
+      e.status = 'APPROVED_AWAITING_PROVIDER';
+      event(by, 'approved', `${e.procedureCode} approved (${code}); choose the servicing provider to get the order number`, e.index);
+    }
+  };
+  const issueOrder = async (e: ExamView, by: string) => {
+    const sequence = e.orders.length + 1;
+    const o = await acts.issueOrderNumber({ caseId, examIndex: e.index, sequence, validityMs: msToNumber(policy.orderValidity) });
+    e.orders.push({ number: o.number, sequence, status: 'ACTIVE', issuedAt: o.issuedAt, expiresAt: o.expiresAt });
+    event(by, 'order_issued', `Order number ${o.number} for ${e.procedureCode}, valid until ${o.expiresAt.slice(0, 10)}`, e.index);
+  };
+  const deny = (e: ExamView, by: string, reason: string, guidelineReference: string) => {
+    e.status = 'DENIED';
+    e.decisionCode = 'A3';
+    e.decisionReasons = [reason];
+    e.guidelineReference = guidelineReference;
+    e.decidedBy = by;
+    e.decidedAt = now();
+    event(by, 'denied', `${e.procedureCode} denied (A3): ${reason}`, e.index);
+  };
+  const letter = async (kind: 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer', examIndexes: number[], message?: string) => {
+    // The letter is composed from the mirror: bring it up to date first.
+    await settle();
+    const seq = view.events.length;
+    await acts.sendCaseEmail({ caseId, purpose: `${kind}-${seq}`, kind, examIndexes, message });
+  };
+
+  const requireRole = (actor: Actor, ...roles: StaffRole[]) => {
+    if (!roles.includes(actor.role as StaffRole)) refuse(`Only a ${roles.join(' or ').toLowerCase()} may do this`);
+  };
+  const requireStage = (...stages: Stage[]) => {
+    if (!opened) refuse('The case is still being opened: try again in a moment');
+    if (!pended().length) refuse('This case has no exam waiting for review');
+    if (!stages.includes(view.stage)) refuse(`The case is not at this step: it is waiting on ${view.waitingOn.toLowerCase().replace(/_/g, ' ')}`);
+  };
+  const requirePended = (indexes: number[]) => {
+    if (!indexes.length) refuse('Name the exams');
+    for (const i of indexes) if (exam(i).status !== 'PENDED') refuse(`Exam ${i + 1} is not waiting for review (it is ${exam(i).status.toLowerCase()})`);
+  };
+  const requireReason = (reason: string | undefined, what: string) => {
+    if ((reason ?? '').trim().length < MIN_DENIAL_REASON) {
+      refuse(`${what} needs a specific reason in plain language (at least ${MIN_DENIAL_REASON} characters) that the office will read`);
+    }
+  };
+
+  setHandler(caseStatusQuery, () => view);
+
+  setHandler(submitCaseUpdate, async () => {
+    await condition(() => opened);
+    return view;
+  });
+
+  setHandler(
+    addInformationUpdate,
+    async (text) => {
+      view.additionalInformation.push({ at: now(), text });
+      event('office', 'information_added', `Additional Information added (${[...text].length} characters)`);
+      if (view.stage === 'OFFICE_INFO' && view.infoRequest) {
+        view.infoRequest.answeredAt = now();
+        view.stage = 'NURSE';
+      }
+      await settle();
+      return view;
+    },
+    {
+      validator: (text) => {
+        if (!pended().length) refuse('Additional Information can be added only while the case waits for review');
+        const length = [...(text ?? '')].length;
+        if (!text?.trim()) refuse('Additional Information is empty');
+        if (length > ADDITIONAL_INFO_LIMIT) refuse(`Additional Information is limited to ${ADDITIONAL_INFO_LIMIT} characters; this has ${length}`);
+      },
+    },
+  );
+
+  setHandler(
+    nurseDecisionUpdate,
+    async (actor, d) => {
+      if (d.action === 'APPROVE') {
+        for (const i of d.exams) await approve(exam(i), 'A1', actor.name, [d.note?.trim() || 'Approved on nurse review']);
+        await letter('decision', d.exams);
+      } else if (d.action === 'REQUEST_INFO') {
+        const dueAt = new Date(Date.now() + msToNumber(policy.infoRequestTimeout)).toISOString();
+        view.infoRequest = { message: d.message, requestedAt: now(), dueAt };
+        view.stage = 'OFFICE_INFO';
+        event(actor.name, 'information_requested', `Information requested from the office: ${d.message}`);
+        await letter('info_request', pended().map((e) => e.index), d.message);
+      } else {
+        view.stage = 'PHYSICIAN';
+        event(actor.name, 'escalated', `Escalated to a physician: ${d.note}`);
+      }
+      await settle();
+      return view;
+    },
+    {
+      validator: (actor, d) => {
+        requireRole(actor, 'NURSE');
+        requireStage('NURSE');
+        if (d.action === 'APPROVE') requirePended(d.exams);
+        else if (d.action === 'REQUEST_INFO' && !d.message?.trim()) refuse('Say what information the office should send');
+        else if (d.action === 'ESCALATE' && !d.note?.trim()) refuse('Say why the case goes to a physician');
+        else if (!['APPROVE', 'REQUEST_INFO', 'ESCALATE'].includes(d.action)) refuse('A nurse approves, asks for information or escalates; only a physician denies');
+      },
+    },
+  );
+
+  setHandler(
+    physicianDecisionUpdate,
+    async (actor, d) => {
+      if (d.action === 'APPROVE') {
+        for (const i of d.exams) await approve(exam(i), 'A1', actor.name, [d.note?.trim() || 'Approved on physician review']);
+        await letter('decision', d.exams);
+      } else if (d.action === 'MODIFY') {
+        const e = exam(d.exam);
+        const changes: string[] = [];
+        if (d.approvedUnits !== undefined) {
+          changes.push(`${d.approvedUnits} of ${e.requestedUnits} units`);
+          e.approvedUnits = d.approvedUnits;
+        }
+        if (d.procedureCode) {
+          changes.push(`${d.procedureCode} instead of ${e.procedureCode}`);
+          e.procedureCode = d.procedureCode;
+        }
+        event(actor.name, 'modified', `${e.procedureCode} approved with changes (A6): ${changes.join('; ')}`, e.index);
+        await approve(e, 'A6', actor.name, [d.reason.trim()]);
+        await letter('decision', [d.exam]);
+      } else if (d.action === 'DENY') {
+        deny(exam(d.exam), actor.name, d.reason.trim(), d.guidelineReference.trim());
+        await letter('decision', [d.exam]);
+      } else {
+        view.stage = 'PEER_TO_PEER_WINDOWS';
+        view.peerToPeer = { offeredAt: now() };
+        event(actor.name, 'peer_to_peer_offered', `Peer-to-peer offered: ${d.message}`);
+        await letter('peer_to_peer', pended().map((e) => e.index), d.message);
+      }
+      await settle();
+      return view;
+    },
+    {
+      validator: (actor, d) => {
+        requireRole(actor, 'PHYSICIAN');
+        requireStage('PHYSICIAN');
+        if (d.action === 'APPROVE') requirePended(d.exams);
+        else if (d.action === 'MODIFY') {
+          requirePended([d.exam]);
+          requireReason(d.reason, 'A modification');
+          const e = exam(d.exam);
+          if (d.approvedUnits === undefined && !d.procedureCode) refuse('A modification changes the units or the procedure code');
+          if (d.approvedUnits !== undefined && (e.requestedUnits === undefined || d.approvedUnits < 1 || d.approvedUnits >= e.requestedUnits)) {
+            refuse('Modified units must be at least 1 and fewer than the units requested');
+          }
+        } else if (d.action === 'DENY') {
+          requirePended([d.exam]);
+          requireReason(d.reason, 'A denial');
+          if (!d.guidelineReference?.trim()) refuse('A denial cites the guideline it applies (id and version, or the policy section)');
+        } else if (d.action === 'OFFER_PEER_TO_PEER') {
+          if (view.peerToPeer) refuse('Peer-to-peer was already offered on this case');
+          if (!d.message?.trim()) refuse('Say what the peer-to-peer call is about');
+        } else refuse('Unknown decision');
+      },
+    },
+  );
+
+  setHandler(
+    proposeCallWindowsUpdate,
+    async (windows) => {
+      view.peerToPeer!.windows = windows;
+      view.stage = 'PEER_TO_PEER_CALL';
+      event('office', 'call_windows_proposed', `The office proposed ${windows.length} call windows for peer-to-peer`);
+      await settle();
+      return view;
+    },
+    {
+      validator: (windows) => {
+        requireStage('PEER_TO_PEER_WINDOWS');
+        if (!Array.isArray(windows) || windows.length < 2) refuse('Propose at least two call windows');
+        for (const w of windows) {
+          if (!(Date.parse(w.start) < Date.parse(w.end))) refuse('Each call window needs a start before its end');
+        }
+      },
+    },
+  );
+
+  setHandler(
+    peerToPeerOutcomeUpdate,
+    async (actor, o) => {
+      view.peerToPeer!.outcome = o.outcome;
+      if (o.outcome === 'OVERTURNED') {
+        event(actor.name, 'peer_to_peer', `Peer-to-peer held: the physician approved after the call (${o.note})`);
+        for (const i of o.exams) await approve(exam(i), 'A1', actor.name, [`Approved after peer-to-peer: ${o.note}`]);
+        await letter('decision', o.exams);
+        view.stage = 'PHYSICIAN';
+      } else if (o.outcome === 'UPHELD') {
+        event(actor.name, 'peer_to_peer', 'Peer-to-peer held: the physician upheld the determination');
+        deny(exam(o.exam), actor.name, o.reason.trim(), o.guidelineReference.trim());
+        await letter('decision', [o.exam]);
+        view.stage = 'PHYSICIAN';
+      } else {
+        // Not reached in the offered windows: the step counts as done; the physician decides.
+        event(actor.name, 'peer_to_peer', `Peer-to-peer not reached in the offered windows; the step is closed (${o.note})`);
+        view.stage = 'PHYSICIAN';
+      }
+      await settle();
+      return view;
+    },
+    {
+      validator: (actor, o) => {
+        requireRole(actor, 'PHYSICIAN');
+        requireStage('PEER_TO_PEER_CALL');
+        if (o.outcome === 'OVERTURNED') requirePended(o.exams);
+        else if (o.outcome === 'UPHELD') {
+          requirePended([o.exam]);
+          requireReason(o.reason, 'An upheld denial');
+          if (!o.guidelineReference?.trim()) refuse('A denial cites the guideline it applies');
+        } else if (o.outcome !== 'NOT_REACHED') refuse('The outcome is OVERTURNED, UPHELD or NOT_REACHED');
+      },
+    },
+  );
+
+  setHandler(
+    chooseProviderUpdate,
+    async (i: number, npi: string) => {
+      const e = exam(i);
+      const checked = await checks.checkServicingProvider({ caseId, examIndex: i, npi });
+      if (!checked.ok) throw ApplicationFailure.create({ type: 'ProviderRefused', message: checked.problem!, nonRetryable: true });
+      const previous = e.servicingProviderNpi;
+      e.servicingProviderNpi = npi;
+      e.servicingProviderName = checked.name;
+      if (e.status === 'APPROVED_AWAITING_PROVIDER') {
+        e.status = 'APPROVED';
+        event('office', 'provider_chosen', `Servicing provider chosen: ${checked.name}`, i);
+        await issueOrder(e, 'office');
+        await letter('decision', [i]);
+      } else {
+        event('office', 'provider_changed', `Servicing provider changed from NPI ${previous} to ${checked.name}`, i);
+      }
+      await settle();
+      return view;
+    },
+    {
+      validator: (i: number, _npi: string) => {
+        const e = exam(i);
+        if (e.status !== 'APPROVED_AWAITING_PROVIDER' && !(e.status === 'APPROVED' && activeOrder(e))) {
+          refuse(`The servicing provider can be chosen or changed only for an approved exam with an active order (exam ${i + 1} is ${e.status.toLowerCase()})`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    extendOrderUpdate,
+    async (i) => {
+      const e = exam(i);
+      const old = e.orders[e.orders.length - 1]!;
+      old.status = 'SUPERSEDED';
+      e.status = 'APPROVED';
+      event('office', 'extension', `Order number ${old.number} extended: it is superseded`, i);
+      await issueOrder(e, 'office');
+      await letter('decision', [i]);
+      await settle();
+      return view;
+    },
+    {
+      validator: (i) => {
+        const e = exam(i);
+        const last = e.orders[e.orders.length - 1];
+        const graceEnds = last ? Date.parse(last.expiresAt) + msToNumber(policy.extensionGrace) : 0;
+        if (!last || !(last.status === 'ACTIVE' || (last.status === 'EXPIRED' && Date.now() < graceEnds))) {
+          refuse(`Exam ${i + 1} has no order that can be extended (an extension is possible before expiry or shortly after)`);
+        }
+      },
+    },
+  );
+
+  setHandler(
+    cancelUpdate,
+    async (reason: string, exams?: number[]) => {
+      const targets = (exams?.length ? exams : view.exams.map((e) => e.index)).map(exam).filter(cancellable);
+      for (const e of targets) {
+        e.status = 'CANCELLED';
+        e.decisionCode = 'C';
+        e.decisionReasons = [reason];
+        e.decidedAt = now();
+        e.decidedBy = 'office';
+        const o = activeOrder(e);
+        if (o) o.status = 'CANCELLED';
+        event('office', 'cancelled', `${e.procedureCode} cancelled (C): ${reason}`, e.index);
+      }
+      await letter('cancelled', targets.map((e) => e.index), reason);
+      await settle();
+      return view;
+    },
+    {
+      validator: (reason: string, exams?: number[]) => {
+        if (!reason?.trim()) refuse('Say why the request is cancelled');
+        const targets = (exams?.length ? exams : view.exams.map((e) => e.index)).map(exam);
+        if (!targets.some(cancellable)) refuse('Nothing to cancel: only exams waiting for review or with an active order can be cancelled');
+      },
+    },
+  );
+
+  function cancellable(e: ExamView): boolean {
+    return e.status === 'PENDED' || e.status === 'APPROVED_AWAITING_PROVIDER' || (e.status === 'APPROVED' && !!activeOrder(e));
+  }
+
+  // 1. Open: evaluate every exam against its guideline, persist, first determination.
+  upsertSearchAttributes([{ key: searchAttributes.RecordType, value: 'CASE' }]);
+  const start = await acts.openCase({ ...input, workflowId: workflowInfo().workflowId, submittedAt: view.submittedAt, dueAt: view.dueAt });
+  event('office', 'submitted', `Request submitted with ${start.exams.length} exam(s)`);
+  for (const o of start.exams) {
+    const e: ExamView = { ...o, status: 'PENDED', decisionCode: 'A4', decisionReasons: o.reasons, orders: [] };
+    view.exams.push(e);
+    if (o.outcome === 'MET') await approve(e, 'A1', 'guideline', o.reasons);
+    else event('guideline', 'pended', `${o.procedureCode} pended for clinical review (A4): ${o.reasons.join(' ')}`, e.index);
+  }
+  if (view.exams.some((e) => e.status !== 'PENDED')) await letter('decision', view.exams.filter((e) => e.status !== 'PENDED').map((e) => e.index));
+  await settle();
+  // Answer the submission only now, so that lists and queues already show the case.
+  opened = true;
+
+  // 2. Until every exam is final: timers for the decision timeframe, information requests and orders.
+  for (;;) {
+    const at = Date.now();
+    const deadlines: number[] = [];
+    const reviewing = pended().length > 0;
+    if (reviewing && !view.warnedAt) deadlines.push(warnAtMs);
+    if (reviewing && !view.breachedAt) deadlines.push(dueAtMs);
+    if (view.stage === 'OFFICE_INFO' && view.infoRequest && !view.infoRequest.answeredAt) deadlines.push(Date.parse(view.infoRequest.dueAt));
+    for (const e of view.exams) {
+      const last = e.orders[e.orders.length - 1];
+      if (last?.status === 'ACTIVE') deadlines.push(Date.parse(last.expiresAt));
+      if (last?.status === 'EXPIRED' && e.status === 'APPROVED') deadlines.push(Date.parse(last.expiresAt) + msToNumber(policy.extensionGrace));
+    }
+    const open = view.exams.some((e) => e.status === 'PENDED' || e.status === 'APPROVED_AWAITING_PROVIDER' || e.status === 'APPROVED');
+    if (!open) break;
+    const next = deadlines.length ? Math.min(...deadlines) : undefined;
+    const seen = changes;
+    if (next === undefined) await condition(() => changes !== seen);
+    else if (next > at) await condition(() => changes !== seen, next - at);
+
+    // Whatever is due now.
+    const t = Date.now();
+    let changed = false;
+    if (pended().length && !view.warnedAt && t >= warnAtMs) {
+      view.warnedAt = new Date(t).toISOString();
+      event('system', 'timeframe_warning', `${Math.round(policy.warnFraction * 100)}% of the decision timeframe has passed: the supervisor queue is warned`);
+      changed = true;
+    }
+    if (pended().length && !view.breachedAt && t >= dueAtMs) {
+      view.breachedAt = new Date(t).toISOString();
+      event('system', 'timeframe_breached', 'The decision timeframe has passed without a decision');
+      changed = true;
+    }
+    if (view.stage === 'OFFICE_INFO' && view.infoRequest && !view.infoRequest.answeredAt && t >= Date.parse(view.infoRequest.dueAt)) {
+      view.infoRequest.timedOutAt = new Date(t).toISOString();
+      view.stage = 'PHYSICIAN';
+      event('system', 'information_timed_out', 'The office did not answer the information request in time: a physician reviews the case');
+      changed = true;
+    }
+    for (const e of view.exams) {
+      const last = e.orders[e.orders.length - 1];
+      if (last?.status === 'ACTIVE' && t >= Date.parse(last.expiresAt)) {
+        last.status = 'EXPIRED';
+        event('system', 'order_expired', `Order number ${last.number} expired`, e.index);
+        changed = true;
+      }
+      if (last?.status === 'EXPIRED' && e.status === 'APPROVED' && t >= Date.parse(last.expiresAt) + msToNumber(policy.extensionGrace)) {
+        e.status = 'EXPIRED';
+        changed = true;
+      }
+    }
+    if (changed) await settle();
+  }
+
+  view.status = 'CLOSED';
+  await settle();
+  await condition(allHandlersFinished);
+  return view;
+}
