@@ -5,6 +5,7 @@ import type { ApiContext } from './context';
 import { errorHandler, notFound } from './errors';
 import { mountRoutes, openApiDocument, openApiRoute } from './route';
 import { healthRoutes } from './routes/health';
+import { caseRoutes } from './routes/cases';
 import { draftRoutes } from './routes/drafts';
 import { referenceRoutes } from './routes/reference';
 import { registrationRoutes } from './routes/registrations';
@@ -14,7 +15,7 @@ import { systemCheckRoutes } from './routes/systemChecks';
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 export function createApp(ctx: ApiContext): Express {
-  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx)];
   routes.push(openApiRoute(() => openApiDocument(routes, { title: 'Prior authorization platform API', version: '0.1.0', serverUrl: ctx.config.PUBLIC_BASE_URL })));
 
   const app = express();

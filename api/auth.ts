@@ -106,3 +106,39 @@ export function requireSupport(ctx: ApiContext): RequestHandler {
     next();
   };
 }
+
+export type StaffRole = 'NURSE' | 'PHYSICIAN' | 'SUPERVISOR';
+export interface StaffInfo {
+  name: string;
+  role: StaffRole;
+}
+
+/**
+ * Interim guard of the reviewer endpoints: a shared bearer token (STAFF_API_TOKEN) until staff
+ * accounts exist; the caller names themself (X-Staff-User) and their role (X-Staff-Role). The
+ * case workflow checks the role of every decision again in its update validators.
+ */
+export function requireStaff(ctx: ApiContext): RequestHandler {
+  const expected = Buffer.from(ctx.config.staffApiToken);
+  return (req, res, next) => {
+    const given = Buffer.from(req.get('authorization')?.replace(/^Bearer /, '') ?? '');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      next(new HttpError(401, 'not_staff', 'Reviewer endpoints need the staff bearer token'));
+      return;
+    }
+    const name = req.get('x-staff-user')?.trim();
+    const role = req.get('x-staff-role')?.trim().toUpperCase();
+    if (!name || !/^[\w.@ -]{2,100}$/.test(name) || !role || !['NURSE', 'PHYSICIAN', 'SUPERVISOR'].includes(role)) {
+      next(new HttpError(400, 'staff_identity_required', 'Name yourself in X-Staff-User and your role (NURSE, PHYSICIAN or SUPERVISOR) in X-Staff-Role'));
+      return;
+    }
+    res.locals.staff = { name, role: role as StaffRole } satisfies StaffInfo;
+    next();
+  };
+}
+
+export function staffOf(res: Response): StaffInfo {
+  const s = res.locals.staff as StaffInfo | undefined;
+  if (!s) throw new Error('staffOf called on a route without requireStaff()');
+  return s;
+}

@@ -32,7 +32,7 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   /** Other media types offered besides JSON (for example a page for people following a link). */
   alsoProduces?: string[];
   /** Who may call it: a signed-in user's session, or the support token. Public when absent. */
-  security?: { kind: 'session' | 'support'; guard: RequestHandler };
+  security?: { kind: 'session' | 'support' | 'staff'; guard: RequestHandler };
   handler: (
     input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
     req: Request,
@@ -68,7 +68,8 @@ export function defineRoute<
         body = spec.parseBody ? await spec.parseBody(req.body ?? {}) : parse('body', spec.body, req.body);
       }
       const result = await spec.handler({ params, query, body } as never, req, res);
-      if (!res.headersSent) res.status(status).json(result);
+      // A handler may answer with another success status (res.locals.status), e.g. 200 for "already there".
+      if (!res.headersSent) res.status((res.locals.status as number | undefined) ?? status).json(result);
     } catch (err) {
       next(err);
     }
@@ -133,7 +134,7 @@ function operationOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>
     tags: [spec.tag],
     parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query)],
     ...(spec.security
-      ? { security: spec.security.kind === 'session' ? [{ sessionBearer: [] }, { sessionCookie: [] }] : [{ supportToken: [] }] }
+      ? { security: { session: [{ sessionBearer: [] }, { sessionCookie: [] }], support: [{ supportToken: [] }], staff: [{ staffToken: [] }] }[spec.security.kind] }
       : {}),
     ...(spec.body ? { requestBody: { required: true, content: content(spec.body, 'input') } } : {}),
     responses: {
@@ -165,6 +166,7 @@ export function openApiDocument(routes: Route[], info: { title: string; version:
         sessionBearer: { type: 'http', scheme: 'bearer', description: 'The token from POST /api/sessions' },
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pa_session' },
         supportToken: { type: 'http', scheme: 'bearer', description: 'SUPPORT_API_TOKEN, with the caller named in X-Support-User' },
+        staffToken: { type: 'http', scheme: 'bearer', description: 'STAFF_API_TOKEN, with the reviewer named in X-Staff-User and X-Staff-Role' },
       },
     },
   };

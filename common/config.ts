@@ -54,8 +54,18 @@ export const envSchema = z.object({
   ACCESS_KEY_MAX_SENDS: z.coerce.number().int().min(1).max(20).default(5),
   REGISTRATION_SIGN_IN_WINDOW: duration.default('60d'),
   SESSION_TTL: duration.default('8h'),
+
+  // Decision timeframes come from the plan (hours); these override every plan (shortened in tests).
+  STANDARD_DECISION_TIME: duration.optional(),
+  EXPEDITED_DECISION_TIME: duration.optional(),
+  DECISION_WARN_FRACTION: z.coerce.number().gt(0).lt(1).default(0.8),
+  INFO_REQUEST_TIMEOUT: duration.default('5d'),
+  // Order validity comes from the plan (days); this overrides it (shortened in tests).
+  ORDER_VALIDITY: duration.optional(),
+  EXTENSION_GRACE: duration.default('14d'),
   WORKFLOW_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   SUPPORT_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  STAFF_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -65,6 +75,7 @@ export type Config = Env & {
   mailCaptureUrl: string;
   workflowIdSecret: string;
   supportApiToken: string;
+  staffApiToken: string;
 };
 
 export class ConfigError extends Error {}
@@ -80,7 +91,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
   const env = parsed.data;
   if (env.NODE_ENV === 'production') {
-    const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'SUPPORT_API_TOKEN'] as const).filter((k) => !env[k]);
+    const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'SUPPORT_API_TOKEN', 'STAFF_API_TOKEN'] as const).filter((k) => !env[k]);
     if (missing.length) {
       throw new ConfigError(`Invalid environment:\n${missing.map((k) => `  ${k}: required in production`).join('\n')}`);
     }
@@ -94,6 +105,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     // Development defaults only: production refuses to start without real values (above).
     workflowIdSecret: env.WORKFLOW_ID_SECRET ?? 'development-only-workflow-id-secret',
     supportApiToken: env.SUPPORT_API_TOKEN ?? 'development-support-token',
+    staffApiToken: env.STAFF_API_TOKEN ?? 'development-staff-token',
   };
 }
 

@@ -1,0 +1,408 @@
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Duration, UpdateDefinition } from '@temporalio/common';
+import { z } from 'zod';
+import { audit } from '../../common/audit';
+import { searchAttributes } from '../../common/searchAttributes';
+import { reviewRequest } from '../../activities/requestChecks';
+import type { DraftContent } from '../../domain/draft';
+import { caseNumberFor } from '../../domain/orders';
+import type { Case } from '../../generated/prisma/client';
+import {
+  addInformationUpdate,
+  ADDITIONAL_INFO_LIMIT,
+  cancelUpdate,
+  caseStatusQuery,
+  caseWorkflow,
+  chooseProviderUpdate,
+  extendOrderUpdate,
+  nurseDecisionUpdate,
+  peerToPeerOutcomeUpdate,
+  physicianDecisionUpdate,
+  proposeCallWindowsUpdate,
+  submitCaseUpdate,
+  type CaseView,
+} from '../../workflows/case';
+import { authenticate, clientIp, requireStaff, sessionOf, staffOf } from '../auth';
+import type { ApiContext } from '../context';
+import { HttpError } from '../errors';
+import { defineRoute } from '../route';
+
+const caseViewSchema = z
+  .custom<CaseView>((v) => typeof v === 'object' && v !== null)
+  .describe('The case as its workflow holds it: status, waiting on, due time, every exam with its decision code, reasons and order numbers, and the timeline');
+const caseParams = z.object({ caseNumber: z.string().regex(/^PA-\d{4}-\d{4}-\d{3}$/, 'caseNumber looks like PA-1234-5678-901') });
+const examParams = caseParams.extend({ exam: z.coerce.number({ error: 'exam is the exam number (1, 2, ...)' }).int().min(1).max(10) });
+const npiBody = z.object({ npi: z.string().regex(/^\d{10}$/, 'npi must be the 10-digit NPI of a servicing facility') });
+const hours = (h: number) => `${h}h` as Duration;
+
+/** The workflow's refusal (a validator or a business failure) as a 409 that says why. */
+function refused(err: unknown): never {
+  if (err instanceof WorkflowUpdateFailedError) {
+    const cause = err.cause as { cause?: { message?: string }; message?: string } | undefined;
+    throw new HttpError(409, 'not_possible_now', cause?.cause?.message ?? cause?.message ?? 'This step is not possible now');
+  }
+  if (err instanceof WorkflowNotFoundError) throw new HttpError(409, 'case_closed', 'This case is closed');
+  throw err;
+}
+
+export function caseRoutes(ctx: ApiContext) {
+  const { prisma, temporal, config } = ctx;
+  const session = { kind: 'session' as const, guard: authenticate(ctx) };
+  const staff = { kind: 'staff' as const, guard: requireStaff(ctx) };
+  const handle = (c: Pick<Case, 'workflowId'>) => temporal.workflow.getHandle(c.workflowId);
+
+  async function ownCase(caseNumber: string, userId: string): Promise<Case> {
+    const c = await prisma.case.findUnique({ where: { caseNumber } });
+    // Another office's case is "not found": a case number must not confirm that it exists.
+    if (!c || c.userId !== userId) throw new HttpError(404, 'not_found', `No case ${caseNumber} of yours`);
+    return c;
+  }
+  async function anyCase(caseNumber: string): Promise<Case> {
+    const c = await prisma.case.findUnique({ where: { caseNumber } });
+    if (!c) throw new HttpError(404, 'not_found', `No case ${caseNumber}`);
+    return c;
+  }
+  async function viewOf(c: Case): Promise<CaseView> {
+    try {
+      return await handle(c).query(caseStatusQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return c.view as unknown as CaseView;
+      throw err;
+    }
+  }
+  const update = async <A extends [unknown, ...unknown[]]>(c: Case, def: UpdateDefinition<CaseView, A>, args: A): Promise<CaseView> => {
+    try {
+      return await handle(c).executeUpdate(def, { args });
+    } catch (err) {
+      return refused(err);
+    }
+  };
+
+  const office = [
+    defineRoute({
+      method: 'post',
+      path: '/api/drafts/:draftId/submit',
+      tag: 'cases',
+      summary: 'Submit a draft: one round trip returns the case number and the first determination of every exam (idempotent per draft)',
+      security: session,
+      params: z.object({ draftId: z.uuid() }),
+      status: 201,
+      response: z.custom<CaseView & { duplicateOf?: unknown }>((v) => typeof v === 'object' && v !== null),
+      errors: { 404: 'No such draft of yours', 409: 'The draft was discarded', 422: 'The draft has problems to fix first' },
+      handler: async ({ params }, req, res) => {
+        const { user } = sessionOf(res);
+        const draft = await prisma.draft.findUnique({ where: { id: params.draftId } });
+        if (!draft || draft.userId !== user.id) throw new HttpError(404, 'not_found', `No draft ${params.draftId} of yours`);
+        const existing = await prisma.case.findUnique({ where: { draftId: draft.id } });
+        if (existing) {
+          res.locals.status = 200;
+          return viewOf(existing);
+        }
+        if (draft.status !== 'OPEN') throw new HttpError(409, 'draft_closed', `This draft was ${draft.status.toLowerCase()}`);
+        const content = draft.content as DraftContent;
+        const review = await reviewRequest(prisma, user, content);
+        if (!review.ready) {
+          throw new HttpError(422, 'draft_has_problems', `Fix ${review.problems.length} problem(s) first`, { problems: review.problems });
+        }
+        const plan = await prisma.healthPlan.findUniqueOrThrow({ where: { id: review.member!.healthPlan.id } });
+
+        // The same member and procedure with an active order: that order, not a new case.
+        if (plan.returnActiveOrderForDuplicate) {
+          const codes = review.exams.map((e) => e.procedure!.code);
+          const active = await prisma.orderNumber.findFirst({
+            where: { status: 'ACTIVE', case: { memberId: review.member!.memberId } },
+            include: { case: { include: { exams: true } } },
+            orderBy: { issuedAt: 'desc' },
+          });
+          const exam = active?.case.exams.find((e) => e.examIndex === active.examIndex && codes.includes(e.procedureCode));
+          if (active && exam) {
+            res.locals.status = 200;
+            const view = await viewOf(active.case);
+            return { ...view, duplicateOf: { caseNumber: active.case.caseNumber, orderNumber: active.number, procedureCode: exam.procedureCode, expiresAt: active.expiresAt.toISOString() } };
+          }
+        }
+
+        const urgent = content.urgency === 'URGENT';
+        const caseId = randomUUID();
+        const operation = new WithStartWorkflowOperation(caseWorkflow, {
+          // Opaque and per draft: a second submission of the draft meets the first workflow.
+          workflowId: `case-${draft.id}`,
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          typedSearchAttributes: [
+            { key: searchAttributes.RecordType, value: 'CASE' },
+            { key: searchAttributes.Program, value: review.exams[0]!.procedure!.program! },
+            { key: searchAttributes.HealthPlan, value: plan.id },
+            { key: searchAttributes.Urgency, value: urgent ? 'EXPEDITED' : 'STANDARD' },
+          ],
+          args: [
+            {
+              caseId,
+              caseNumber: caseNumberFor(draft.id),
+              draftId: draft.id,
+              userId: user.id,
+              request: content,
+              policy: {
+                decisionTime: urgent
+                  ? (config.EXPEDITED_DECISION_TIME ?? hours(plan.expeditedDecisionHours))
+                  : (config.STANDARD_DECISION_TIME ?? hours(plan.standardDecisionHours)),
+                warnFraction: config.DECISION_WARN_FRACTION,
+                infoRequestTimeout: config.INFO_REQUEST_TIMEOUT,
+                orderValidity: config.ORDER_VALIDITY ?? (`${plan.orderValidityDays}d` as Duration),
+                extensionGrace: config.EXTENSION_GRACE,
+              },
+            },
+          ],
+        });
+        const view = await temporal.workflow.executeUpdateWithStart(submitCaseUpdate, { startWorkflowOperation: operation });
+        await audit(prisma, { actor: `user:${user.id}`, action: 'case.submitted', subjectType: 'case', subjectId: view.caseId, ip: clientIp(req) });
+        return view;
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/cases',
+      tag: 'cases',
+      summary: "The signed-in office's cases, newest first",
+      security: session,
+      response: z.object({ cases: z.array(z.object({ caseNumber: z.string(), status: z.string(), waitingOn: z.string(), memberId: z.string(), submittedAt: z.string(), dueAt: z.string() })) }),
+      handler: async (_input, _req, res) => ({
+        cases: (await prisma.case.findMany({ where: { userId: sessionOf(res).user.id }, orderBy: { submittedAt: 'desc' }, take: 200 })).map((c) => ({
+          caseNumber: c.caseNumber,
+          status: c.status,
+          waitingOn: c.waitingOn,
+          memberId: c.memberId,
+          submittedAt: c.submittedAt.toISOString(),
+          dueAt: c.dueAt.toISOString(),
+        })),
+      }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/cases/:caseNumber',
+      tag: 'cases',
+      summary: 'A case: the status and decision of every exam, order numbers, and the timeline',
+      security: session,
+      params: caseParams,
+      response: caseViewSchema,
+      errors: { 404: 'No such case of yours' },
+      handler: async ({ params }, _req, res) => viewOf(await ownCase(params.caseNumber, sessionOf(res).user.id)),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/cases/:caseNumber/additional-information',
+      tag: 'cases',
+      summary: `Add Additional Information while the case waits for review (at most ${ADDITIONAL_INFO_LIMIT} characters, counted here)`,
+      security: session,
+      params: caseParams,
+      body: z.object({
+        text: z
+          .string()
+          .trim()
+          .min(1, 'text is empty')
+          .superRefine((t, ctx) => {
+            const length = [...t].length;
+            if (length > ADDITIONAL_INFO_LIMIT) ctx.addIssue({ code: 'custom', message: `text is limited to ${ADDITIONAL_INFO_LIMIT} characters; this has ${length}` });
+          }),
+      }),
+      response: caseViewSchema,
+      errors: { 404: 'No such case of yours', 409: 'The case is not waiting for review' },
+      handler: async ({ params, body }, _req, res) => update(await ownCase(params.caseNumber, sessionOf(res).user.id), addInformationUpdate, [body.text]),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/cases/:caseNumber/exams/:exam/servicing-provider',
+      tag: 'cases',
+      summary: 'Choose the servicing provider of an approved exam (the order number is issued), or change it on an active order',
+      security: session,
+      params: examParams,
+      body: npiBody,
+      response: caseViewSchema,
+      errors: { 404: 'No such case of yours', 409: 'Not possible for this exam now, or the facility does not qualify' },
+      handler: async ({ params, body }, req, res) => {
+        const { user } = sessionOf(res);
+        const c = await ownCase(params.caseNumber, user.id);
+        const view = await update(c, chooseProviderUpdate, [params.exam - 1, body.npi]);
+        await audit(prisma, { actor: `user:${user.id}`, action: 'case.servicing_provider_set', subjectType: 'case', subjectId: c.id, details: { exam: params.exam, npi: body.npi }, ip: clientIp(req) });
+        return view;
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/cases/:caseNumber/exams/:exam/extension',
+      tag: 'cases',
+      summary: 'Extend an order: a new order number with a new validity window; the old one is superseded',
+      security: session,
+      params: examParams,
+      response: caseViewSchema,
+      errors: { 404: 'No such case of yours', 409: 'No order of this exam can be extended now' },
+      handler: async ({ params }, _req, res) => update(await ownCase(params.caseNumber, sessionOf(res).user.id), extendOrderUpdate, [params.exam - 1]),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/cases/:caseNumber/cancel',
+      tag: 'cases',
+      summary: 'Cancel exams waiting for review or with an active order (decision C); all exams unless listed',
+      security: session,
+      params: caseParams,
+      body: z.object({
+        reason: z.string().trim().min(3, 'Say why the request is cancelled').max(500),
+        exams: z.array(z.number().int().min(1).max(10)).optional(),
+      }),
+      response: caseViewSchema,
+      errors: { 404: 'No such case of yours', 409: 'Nothing to cancel' },
+      handler: async ({ params, body }, _req, res) =>
+        update(await ownCase(params.caseNumber, sessionOf(res).user.id), cancelUpdate, [body.reason, body.exams?.map((e) => e - 1)]),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/cases/:caseNumber/peer-to-peer/windows',
+      tag: 'cases',
+      summary: 'Propose call windows (at least two) for the peer-to-peer the physician reviewer offered',
+      security: session,
+      params: caseParams,
+      body: z.object({ windows: z.array(z.object({ start: z.iso.datetime(), end: z.iso.datetime() })).min(2, 'Propose at least two call windows').max(10) }),
+      response: caseViewSchema,
+      errors: { 404: 'No such case of yours', 409: 'Peer-to-peer was not offered, or windows were proposed already' },
+      handler: async ({ params, body }, _req, res) => update(await ownCase(params.caseNumber, sessionOf(res).user.id), proposeCallWindowsUpdate, [body.windows]),
+    }),
+  ];
+
+  const QUEUES = { nurse: 'PENDED_NURSE', physician: 'PENDED_PHYSICIAN' } as const;
+  const examsList = z.array(z.number().int().min(1).max(10)).min(1, 'Name the exams');
+  const reviewer = [
+    defineRoute({
+      method: 'get',
+      path: '/api/review/queues/:queue',
+      tag: 'review',
+      summary: 'A work queue ordered by due time: nurse, physician, peer-to-peer, or supervisor (cases past the warning point)',
+      security: staff,
+      params: z.object({ queue: z.enum(['nurse', 'physician', 'peer-to-peer', 'supervisor'], { error: 'queue is nurse, physician, peer-to-peer or supervisor' }) }),
+      query: z.object({ planId: z.string().optional() }),
+      response: z.object({ cases: z.array(z.object({ caseNumber: z.string(), status: z.string(), urgency: z.string(), planId: z.string(), dueAt: z.string(), warned: z.boolean(), breached: z.boolean(), assignedTo: z.string().nullable() })) }),
+      handler: async ({ params, query }) => {
+        const where =
+          params.queue === 'supervisor'
+            ? { warnedAt: { not: null }, decidedAt: null }
+            : params.queue === 'peer-to-peer'
+              ? { status: 'PENDED_PEER_TO_PEER_CALL' }
+              : { status: QUEUES[params.queue] };
+        const rows = await prisma.case.findMany({ where: { ...where, ...(query.planId ? { planId: query.planId } : {}) }, orderBy: { dueAt: 'asc' }, take: 200 });
+        return {
+          cases: rows.map((c) => ({
+            caseNumber: c.caseNumber,
+            status: c.status,
+            urgency: c.urgency,
+            planId: c.planId,
+            dueAt: c.dueAt.toISOString(),
+            warned: !!c.warnedAt,
+            breached: !!c.breachedAt,
+            assignedTo: c.assignedTo,
+          })),
+        };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/api/review/cases/:caseNumber',
+      tag: 'review',
+      summary: 'Case detail for a reviewer: the request with its clinical answers, the guideline result of each exam, the timeline',
+      security: staff,
+      params: caseParams,
+      response: z.object({ case: caseViewSchema, request: z.unknown(), assignedTo: z.string().nullable() }),
+      errors: { 404: 'No such case' },
+      handler: async ({ params }) => {
+        const c = await anyCase(params.caseNumber);
+        return { case: await viewOf(c), request: c.request, assignedTo: c.assignedTo };
+      },
+    }),
+    ...(['claim', 'release'] as const).map((action) =>
+      defineRoute({
+        method: 'post',
+        path: `/api/review/cases/:caseNumber/${action}`,
+        tag: 'review',
+        summary: action === 'claim' ? 'Claim a case: it is yours to work until you release it' : 'Release a case you claimed',
+        security: staff,
+        params: caseParams,
+        response: z.object({ caseNumber: z.string(), assignedTo: z.string().nullable() }),
+        errors: { 404: 'No such case', 409: 'Claimed by someone else' },
+        handler: async ({ params }, req, res) => {
+          const me = staffOf(res).name;
+          const c = await anyCase(params.caseNumber);
+          const { count } = await prisma.case.updateMany({
+            where: { id: c.id, ...(action === 'claim' ? { OR: [{ assignedTo: null }, { assignedTo: me }] } : { assignedTo: me }) },
+            data: { assignedTo: action === 'claim' ? me : null },
+          });
+          if (!count) throw new HttpError(409, 'claimed', action === 'claim' ? `Case ${c.caseNumber} is claimed by ${c.assignedTo}` : 'You have not claimed this case');
+          await audit(prisma, { actor: `staff:${me}`, action: `case.${action}ed`, subjectType: 'case', subjectId: c.id, ip: clientIp(req) });
+          return { caseNumber: c.caseNumber, assignedTo: action === 'claim' ? me : null };
+        },
+      }),
+    ),
+    defineRoute({
+      method: 'post',
+      path: '/api/review/cases/:caseNumber/nurse-decision',
+      tag: 'review',
+      summary: 'Nurse: approve exams, ask the office for information, or escalate to a physician (nurses never deny)',
+      security: staff,
+      params: caseParams,
+      body: z.discriminatedUnion('action', [
+        z.object({ action: z.literal('APPROVE'), exams: examsList, note: z.string().max(1000).optional() }),
+        z.object({ action: z.literal('REQUEST_INFO'), message: z.string().trim().min(10, 'Say what information is needed').max(2000) }),
+        z.object({ action: z.literal('ESCALATE'), note: z.string().trim().min(5, 'Say why').max(1000) }),
+      ], { error: 'action is APPROVE, REQUEST_INFO or ESCALATE (a nurse never denies)' }),
+      response: caseViewSchema,
+      errors: { 404: 'No such case', 409: 'Not your role, or the case is not at this step' },
+      handler: async ({ params, body }, _req, res) => {
+        const me = staffOf(res);
+        const d = body.action === 'APPROVE' ? { ...body, exams: body.exams.map((e) => e - 1) } : body;
+        return update(await anyCase(params.caseNumber), nurseDecisionUpdate, [me, d]);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/review/cases/:caseNumber/physician-decision',
+      tag: 'review',
+      summary: 'Physician: approve, modify (A6), deny with a specific reason and the guideline (A3), or offer peer-to-peer',
+      security: staff,
+      params: caseParams,
+      body: z.discriminatedUnion('action', [
+        z.object({ action: z.literal('APPROVE'), exams: examsList, note: z.string().max(1000).optional() }),
+        z.object({ action: z.literal('MODIFY'), exam: z.number().int().min(1), approvedUnits: z.number().int().min(1).optional(), procedureCode: z.string().optional(), reason: z.string().max(2000) }),
+        z.object({ action: z.literal('DENY'), exam: z.number().int().min(1), reason: z.string().max(2000), guidelineReference: z.string().max(200) }),
+        z.object({ action: z.literal('OFFER_PEER_TO_PEER'), message: z.string().trim().min(5).max(1000) }),
+      ], { error: 'action is APPROVE, MODIFY, DENY or OFFER_PEER_TO_PEER' }),
+      response: caseViewSchema,
+      errors: { 404: 'No such case', 409: 'Not your role, the case is not at this step, or a reason is missing' },
+      handler: async ({ params, body }, _req, res) => {
+        const me = staffOf(res);
+        const d =
+          body.action === 'APPROVE' ? { ...body, exams: body.exams.map((e) => e - 1) } : body.action === 'MODIFY' || body.action === 'DENY' ? { ...body, exam: body.exam - 1 } : body;
+        return update(await anyCase(params.caseNumber), physicianDecisionUpdate, [me, d]);
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/review/cases/:caseNumber/peer-to-peer-outcome',
+      tag: 'review',
+      summary: 'Physician: the peer-to-peer outcome: overturned (approve), upheld (deny with reason), or not reached in the windows',
+      security: staff,
+      params: caseParams,
+      body: z.discriminatedUnion('outcome', [
+        z.object({ outcome: z.literal('OVERTURNED'), exams: examsList, note: z.string().trim().min(3).max(1000) }),
+        z.object({ outcome: z.literal('UPHELD'), exam: z.number().int().min(1), reason: z.string().max(2000), guidelineReference: z.string().max(200) }),
+        z.object({ outcome: z.literal('NOT_REACHED'), note: z.string().trim().min(3).max(1000) }),
+      ], { error: 'outcome is OVERTURNED, UPHELD or NOT_REACHED' }),
+      response: caseViewSchema,
+      errors: { 404: 'No such case', 409: 'Not your role, or no call is waiting for its outcome' },
+      handler: async ({ params, body }, _req, res) => {
+        const me = staffOf(res);
+        const o = body.outcome === 'OVERTURNED' ? { ...body, exams: body.exams.map((e) => e - 1) } : body.outcome === 'UPHELD' ? { ...body, exam: body.exam - 1 } : body;
+        return update(await anyCase(params.caseNumber), peerToPeerOutcomeUpdate, [me, o]);
+      },
+    }),
+  ];
+
+  return [...office, ...reviewer];
+}
