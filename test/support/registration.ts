@@ -52,7 +52,7 @@ export async function signedInOffice(
   baseUrl: string,
   mailbox: Mailbox,
   change: (r: any) => void = () => {},
-): Promise<{ auth: { authorization: string }; userId: string; username: string }> {
+): Promise<{ auth: { authorization: string }; userId: string; username: string; email: string }> {
   const r = registration(change);
   const post = (path: string, body: unknown) =>
     fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -64,5 +64,5 @@ export async function signedInOffice(
   const session = await post('/api/sessions', { login: r.login.username, password: r.login.password });
   const body = (await session.json()) as { token: string; user: { userId: string } };
   if (session.status !== 201) throw new Error(`sign-in failed: ${session.status} ${JSON.stringify(body)}`);
-  return { auth: { authorization: `Bearer ${body.token}` }, userId: body.user.userId, username: r.login.username };
+  return { auth: { authorization: `Bearer ${body.token}` }, userId: body.user.userId, username: r.login.username, email: r.user.email };
 }

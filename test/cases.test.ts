@@ -1,0 +1,276 @@
+import { parseOrderNumber } from '../domain/orders';
+import { fixtures, members } from '../prisma/seed/reference';
+import { eventually } from './support/eventually';
+import { apiClient } from './support/http';
+import { signedInOffice } from './support/registration';
+import { startStack, type TestStack } from './support/stack';
+
+/**
+ * The case workflow on every path, through HTTP as an office and as reviewers, against the real
+ * stack, with shortened policies: expedited decisions due in 8 s, orders valid 8 s with a 4 s
+ * grace, information requests answered within 4 s.
+ */
+let stack: TestStack;
+let api: ReturnType<typeof apiClient>;
+let office: Awaited<ReturnType<typeof signedInOffice>>;
+const STAFF = 'staff-token-for-tests-only';
+const nurse = { authorization: `Bearer ${STAFF}`, 'x-staff-user': 'nina.nurse', 'x-staff-role': 'NURSE' };
+const physician = { authorization: `Bearer ${STAFF}`, 'x-staff-user': 'dr.paul', 'x-staff-role': 'PHYSICIAN' };
+const supervisor = { authorization: `Bearer ${STAFF}`, 'x-staff-user': 'sue.supervisor', 'x-staff-role': 'SUPERVISOR' };
+
+beforeAll(async () => {
+  stack = await startStack({
+    STAFF_API_TOKEN: STAFF,
+    STANDARD_DECISION_TIME: '1h',
+    EXPEDITED_DECISION_TIME: '8s',
+    INFO_REQUEST_TIMEOUT: '4s',
+    ORDER_VALIDITY: '8s',
+    EXTENSION_GRACE: '4s',
+  });
+  api = apiClient(stack.baseUrl);
+  office = await signedInOffice(stack.baseUrl, stack.mailbox, (r) => (r.application.planIds = ['NEBHP', 'GLCH']));
+});
+afterAll(() => stack.stop());
+
+// Each test its own member: the duplicate rule must not join unrelated tests.
+const today = new Date().toISOString().slice(0, 10);
+const nebhpMembers = members
+  .filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo)
+  .map((m) => m.id);
+let nextMember = 0;
+const aMember = () => nebhpMembers[nextMember++]!;
+const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+const noRedFlags = { cancerHistory: false, infectionRisk: false, caudaEquinaSigns: false, progressiveDeficit: false, fractureSuspected: false, priorLumbarSurgery: false };
+const MET = { ...noRedFlags, symptomPattern: 'radiculopathy', conservativeCare: true, conservativeCareWeeks: 10, physicalTherapy: true };
+const NOT_MET = { ...noRedFlags, symptomPattern: 'radiculopathy', conservativeCare: false };
+
+function lumbarMri(o: { memberId?: string; answers?: object; servicing?: string | null; urgency?: string } = {}) {
+  return {
+    memberId: o.memberId ?? aMember(),
+    orderingProviderNpi: fixtures.harborviewPhysician,
+    urgency: o.urgency ?? 'STANDARD',
+    dateOfService: inDays(10),
+    exams: [
+      {
+        procedureCode: '72148',
+        diagnosisCodes: ['M54.16'],
+        symptoms: 'Left leg pain below the knee',
+        clinicalHistory: 'Naproxen and physical therapy',
+        answers: o.answers ?? MET,
+        ...(o.servicing === null ? {} : { servicingProviderNpi: o.servicing ?? fixtures.bostonMriFacility }),
+      },
+    ],
+  };
+}
+
+async function submit(content: object) {
+  const draft = await api.post('/api/drafts', content, office.auth);
+  expect(draft.body.review.problems).toEqual([]);
+  const submitted = await api.post(`/api/drafts/${draft.body.draftId}/submit`, {}, office.auth);
+  expect([201, 200]).toContain(submitted.status);
+  return { draftId: draft.body.draftId as string, res: submitted, view: submitted.body };
+}
+const caseOf = async (caseNumber: string) => (await api.get(`/api/cases/${caseNumber}`, office.auth)).body;
+const review = (caseNumber: string, path: string, body: object, who: Record<string, string>) => api.post(`/api/review/cases/${caseNumber}/${path}`, body, who);
+const lettersTo = async () => (await stack.mailbox.list(office.email)).filter((m) => m.subject.includes('decision'));
+
+test('criteria met with the servicing provider chosen: approved with an order number in one round trip; resubmission and duplicates', async () => {
+  const memberId = aMember();
+  const { draftId, res, view } = await submit(lumbarMri({ memberId }));
+  expect(res.status).toBe(201);
+  expect(view.caseNumber).toMatch(/^PA-\d{4}-\d{4}-\d{3}$/);
+  const [exam] = view.exams;
+  expect(exam).toMatchObject({ status: 'APPROVED', decisionCode: 'A1', ruleIds: ['leg-symptoms-after-8-weeks-with-therapy'], guideline: { id: 'IMG-LSPINE-MRI-NEBHP', version: 1 } });
+  expect(parseOrderNumber(exam.orders[0].number)).toBe(exam.orders[0].number);
+  expect(view.waitingOn).toBe('NOBODY');
+
+  const [letter] = await stack.mailbox.waitFor(office.email, { match: (m) => m.subject.includes(view.caseNumber) });
+  expect(letter!.text).toContain(`Order number: ${exam.orders[0].number}`);
+  expect(letter!.text).toContain('does not guarantee payment');
+
+  // The same draft again: the same case.
+  const again = await api.post(`/api/drafts/${draftId}/submit`, {}, office.auth);
+  expect(again.status).toBe(200);
+  expect(again.body.caseNumber).toBe(view.caseNumber);
+  // Another request for the member and procedure while the order is active: that order.
+  const dup = await submit(lumbarMri({ memberId }));
+  expect(dup.res.status).toBe(200);
+  expect(dup.view.duplicateOf).toMatchObject({ caseNumber: view.caseNumber, orderNumber: exam.orders[0].number });
+  expect(await stack.prisma.orderNumber.count({ where: { case: { memberId } } })).toBe(1);
+});
+
+test('approved without a servicing provider: the order number comes with the choice; change, extension and cancel', async () => {
+  const { view } = await submit(lumbarMri({ servicing: null }));
+  expect(view.exams[0]).toMatchObject({ status: 'APPROVED_AWAITING_PROVIDER', orders: [] });
+  expect(view.waitingOn).toBe('OFFICE');
+  const n = view.caseNumber;
+
+  const outOfNetwork = await api.post(`/api/cases/${n}/exams/1/servicing-provider`, { npi: fixtures.bostonOutOfNetworkMriFacility }, office.auth);
+  expect(outOfNetwork.status).toBe(409);
+  expect(outOfNetwork.body.error.message).toMatch(/not in network/);
+  const chosen = await api.post(`/api/cases/${n}/exams/1/servicing-provider`, { npi: fixtures.bostonMriFacility }, office.auth);
+  expect(chosen.status).toBe(200);
+  expect(chosen.body.exams[0]).toMatchObject({ status: 'APPROVED', orders: [{ status: 'ACTIVE', sequence: 1 }] });
+
+  const extended = await api.post(`/api/cases/${n}/exams/1/extension`, {}, office.auth);
+  expect(extended.body.exams[0].orders.map((o: { status: string }) => o.status)).toEqual(['SUPERSEDED', 'ACTIVE']);
+  const rows = await stack.prisma.orderNumber.findMany({ where: { case: { caseNumber: n } }, orderBy: { sequence: 'asc' } });
+  expect(rows.map((r) => r.status)).toEqual(['SUPERSEDED', 'ACTIVE']);
+
+  const cancelled = await api.post(`/api/cases/${n}/cancel`, { reason: 'The patient moved away' }, office.auth);
+  expect(cancelled.body.exams[0]).toMatchObject({ status: 'CANCELLED', decisionCode: 'C' });
+  expect((await api.post(`/api/cases/${n}/cancel`, { reason: 'again' }, office.auth)).status).toBe(409);
+  expect(await stack.prisma.auditEvent.count({ where: { action: 'case.servicing_provider_set' } })).toBeGreaterThanOrEqual(1);
+});
+
+test('pended, then approved by a nurse; a nurse cannot deny', async () => {
+  const { view } = await submit(lumbarMri({ answers: NOT_MET }));
+  const n = view.caseNumber;
+  expect(view.exams[0]).toMatchObject({ status: 'PENDED', decisionCode: 'A4', ruleIds: ['under-8-weeks-conservative-care'] });
+  expect(view.waitingOn).toBe('NURSE');
+  const queue = await api.get('/api/review/queues/nurse', nurse);
+  expect(queue.body.cases.map((c: { caseNumber: string }) => c.caseNumber)).toContain(n);
+
+  const deny = await review(n, 'nurse-decision', { action: 'DENY', exam: 1, reason: 'x' }, nurse);
+  expect(deny.status).toBe(400);
+  const wrongRole = await review(n, 'physician-decision', { action: 'APPROVE', exams: [1] }, nurse);
+  expect(wrongRole.status).toBe(409);
+  expect(wrongRole.body.error.message).toBe('Only a physician may do this');
+
+  const approved = await review(n, 'nurse-decision', { action: 'APPROVE', exams: [1], note: 'Therapy notes in Additional Information support it' }, nurse);
+  expect(approved.status).toBe(200);
+  expect(approved.body.exams[0]).toMatchObject({ status: 'APPROVED', decisionCode: 'A1', decidedBy: 'nina.nurse' });
+  expect(approved.body.exams[0].orders).toHaveLength(1);
+  expect((await review(n, 'nurse-decision', { action: 'APPROVE', exams: [1] }, nurse)).status).toBe(409);
+});
+
+test('escalated to a physician, who must give a specific reason and the guideline to deny', async () => {
+  const { view } = await submit(lumbarMri({ answers: NOT_MET }));
+  const n = view.caseNumber;
+  expect((await review(n, 'nurse-decision', { action: 'ESCALATE', note: 'No conservative care documented' }, nurse)).body.waitingOn).toBe('PHYSICIAN');
+  const vague = await review(n, 'physician-decision', { action: 'DENY', exam: 1, reason: 'Not needed', guidelineReference: 'IMG-LSPINE-MRI-NEBHP v1' }, physician);
+  expect(vague.status).toBe(409);
+  expect(vague.body.error.message).toMatch(/specific reason/);
+  const reason = 'No conservative care was tried: an MRI is indicated after 8 weeks of care including supervised therapy, or with a red flag';
+  const denied = await review(n, 'physician-decision', { action: 'DENY', exam: 1, reason, guidelineReference: 'IMG-LSPINE-MRI-NEBHP v1, rule under-8-weeks-conservative-care' }, physician);
+  expect(denied.body.exams[0]).toMatchObject({ status: 'DENIED', decisionCode: 'A3', decisionReasons: [reason] });
+  expect(denied.body.status).toBe('CLOSED');
+  const letter = await stack.mailbox.waitFor(office.email, { match: (m) => m.subject.includes(n) && m.text.includes('denied') });
+  expect(letter[0]!.text).toContain(reason);
+  expect(letter[0]!.text).toContain('Guideline: IMG-LSPINE-MRI-NEBHP v1');
+});
+
+test('modified by a physician: fewer units than requested (A6)', async () => {
+  const { view } = await submit({
+    memberId: aMember(),
+    orderingProviderNpi: fixtures.harborviewPhysician,
+    urgency: 'STANDARD',
+    dateOfService: inDays(5),
+    exams: [
+      {
+        procedureCode: '97163',
+        diagnosisCodes: ['M54.50'],
+        requestedUnits: 40,
+        answers: { functionalDeficit: true, measurableGoals: true, expectedImprovement: true },
+        servicingProviderNpi: fixtures.massachusettsRehabFacility,
+      },
+    ],
+  });
+  expect(view.exams[0]).toMatchObject({ status: 'PENDED', outcome: 'NEEDS_REVIEW', approvedUnits: 24 });
+  const n = view.caseNumber;
+  await review(n, 'nurse-decision', { action: 'ESCALATE', note: 'More units than the guideline allows' }, nurse);
+  const modified = await review(n, 'physician-decision', { action: 'MODIFY', exam: 1, approvedUnits: 24, reason: 'Approved for 24 units; request more with a progress report' }, physician);
+  expect(modified.status).toBe(200);
+  expect(modified.body.exams[0]).toMatchObject({ status: 'APPROVED', decisionCode: 'A6', approvedUnits: 24, requestedUnits: 40 });
+});
+
+test('peer-to-peer: overturned after the call, and not reached in the windows', async () => {
+  const windows = [
+    { start: new Date(Date.now() + 3_600_000).toISOString(), end: new Date(Date.now() + 5_400_000).toISOString() },
+    { start: new Date(Date.now() + 86_400_000).toISOString(), end: new Date(Date.now() + 90_000_000).toISOString() },
+  ];
+  for (const outcome of ['OVERTURNED', 'NOT_REACHED'] as const) {
+    const { view } = await submit(lumbarMri({ answers: NOT_MET }));
+    const n = view.caseNumber;
+    await review(n, 'nurse-decision', { action: 'ESCALATE', note: 'Physician review' }, nurse);
+    const offered = await review(n, 'physician-decision', { action: 'OFFER_PEER_TO_PEER', message: 'Conservative care is not documented' }, physician);
+    expect(offered.body.waitingOn).toBe('OFFICE');
+    expect((await api.post(`/api/cases/${n}/peer-to-peer/windows`, { windows: windows.slice(0, 1) }, office.auth)).status).toBe(400);
+    const proposed = await api.post(`/api/cases/${n}/peer-to-peer/windows`, { windows }, office.auth);
+    expect(proposed.body.waitingOn).toBe('PEER_TO_PEER');
+    const body = outcome === 'OVERTURNED' ? { outcome, exams: [1], note: 'Therapy was tried at another clinic' } : { outcome, note: 'Two calls, no answer' };
+    const after = await review(n, 'peer-to-peer-outcome', body, physician);
+    expect(after.status).toBe(200);
+    if (outcome === 'OVERTURNED') expect(after.body.exams[0]).toMatchObject({ status: 'APPROVED', decisionCode: 'A1' });
+    else expect(after.body).toMatchObject({ waitingOn: 'PHYSICIAN', peerToPeer: { outcome: 'NOT_REACHED' } });
+  }
+});
+
+test('an information request: answered by the office, and timed out to a physician', async () => {
+  const answered = (await submit(lumbarMri({ answers: NOT_MET }))).view.caseNumber;
+  const asked = await review(answered, 'nurse-decision', { action: 'REQUEST_INFO', message: 'Send the physical therapy notes of the last 8 weeks' }, nurse);
+  expect(asked.body.waitingOn).toBe('OFFICE');
+  await stack.mailbox.waitFor(office.email, { match: (m) => m.subject === `Information needed for case ${answered}` });
+  const tooLong = await api.post(`/api/cases/${answered}/additional-information`, { text: 'é'.repeat(2001) }, office.auth);
+  expect(tooLong.status).toBe(400);
+  expect(tooLong.body.error.details.problems[0].message).toBe('text is limited to 2000 characters; this has 2001');
+  const info = await api.post(`/api/cases/${answered}/additional-information`, { text: 'é'.repeat(1990) + ' PT notes' }, office.auth);
+  expect(info.status).toBe(200);
+  expect(info.body).toMatchObject({ waitingOn: 'NURSE', infoRequest: { answeredAt: expect.any(String) } });
+
+  const silent = (await submit(lumbarMri({ answers: NOT_MET }))).view.caseNumber;
+  await review(silent, 'nurse-decision', { action: 'REQUEST_INFO', message: 'Send the physical therapy notes of the last 8 weeks' }, nurse);
+  const timedOut = await eventually(() => caseOf(silent), (v) => v.waitingOn === 'PHYSICIAN', 15_000);
+  expect(timedOut).toMatchObject({ waitingOn: 'PHYSICIAN', infoRequest: { timedOutAt: expect.any(String) } });
+});
+
+test('the decision timeframe: a warning to the supervisor queue at 80%, then a breach', async () => {
+  const { view } = await submit(lumbarMri({ answers: NOT_MET, urgency: 'URGENT' }));
+  const n = view.caseNumber;
+  expect(Date.parse(view.dueAt) - Date.parse(view.submittedAt)).toBe(8_000);
+  const warned = await eventually(() => caseOf(n), (v) => !!v.warnedAt, 15_000);
+  expect(warned.breachedAt).toBeUndefined();
+  expect((await api.get('/api/review/queues/supervisor', supervisor)).body.cases.map((c: { caseNumber: string }) => c.caseNumber)).toContain(n);
+  const breached = await eventually(() => caseOf(n), (v) => !!v.breachedAt, 15_000);
+  expect(breached.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['timeframe_warning', 'timeframe_breached']));
+  const row = await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n } });
+  expect(row.breachedAt).toBeInstanceOf(Date);
+});
+
+test('an order expires with its timer; an extension within the grace gives a new one; then the case closes', async () => {
+  const { view } = await submit(lumbarMri());
+  const n = view.caseNumber;
+  const first = view.exams[0].orders[0].number;
+  const expired = await eventually(() => caseOf(n), (v) => v.exams[0].orders[0].status === 'EXPIRED', 15_000);
+  expect(expired.exams[0].status).toBe('APPROVED');
+  const extended = await api.post(`/api/cases/${n}/exams/1/extension`, {}, office.auth);
+  expect(extended.status).toBe(200);
+  expect(extended.body.exams[0].orders.map((o: { status: string }) => o.status)).toEqual(['SUPERSEDED', 'ACTIVE']);
+  expect(extended.body.exams[0].orders[1].number).not.toBe(first);
+  const handle = stack.temporal.workflow.getHandle(`case-${(await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n } })).draftId}`);
+  const result = await handle.result();
+  expect(result.exams[0]).toMatchObject({ status: 'EXPIRED' });
+  expect(result.status).toBe('CLOSED');
+  expect((await api.post(`/api/cases/${n}/exams/1/extension`, {}, office.auth)).status).toBe(409);
+}, 60_000);
+
+test('the worker stopped during review: the decision goes through when it is back, and the letter is sent once', async () => {
+  const { view } = await submit(lumbarMri({ answers: NOT_MET }));
+  const n = view.caseNumber;
+  await stack.stopWorker();
+  const deciding = review(n, 'nurse-decision', { action: 'APPROVE', exams: [1] }, nurse);
+  await new Promise((r) => setTimeout(r, 1000));
+  await stack.startWorker();
+  expect((await deciding).status).toBe(200);
+  await stack.mailbox.waitFor(office.email, { match: (m) => m.subject.includes(n) });
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await lettersTo()).filter((m) => m.subject.includes(n))).toHaveLength(1);
+});
+
+test("another office cannot see or act on a case", async () => {
+  const { view } = await submit(lumbarMri({ answers: NOT_MET }));
+  const other = await signedInOffice(stack.baseUrl, stack.mailbox);
+  expect((await api.get(`/api/cases/${view.caseNumber}`, other.auth)).status).toBe(404);
+  expect((await api.post(`/api/cases/${view.caseNumber}/cancel`, { reason: 'not mine' }, other.auth)).status).toBe(404);
+  expect((await api.get(`/api/review/queues/nurse`)).status).toBe(401);
+});
