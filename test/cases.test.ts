@@ -3,7 +3,9 @@ import { fixtures, members } from '../prisma/seed/reference';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { signedInOffice } from './support/registration';
+import { testEnv } from './support/env';
 import { startStack, type TestStack } from './support/stack';
+import { spawnWorker } from './support/worker-process';
 
 /**
  * The case workflow on every path, through HTTP as an office and as reviewers, against the real
@@ -254,18 +256,40 @@ test('an order expires with its timer; an extension within the grace gives a new
   expect((await api.post(`/api/cases/${n}/exams/1/extension`, {}, office.auth)).status).toBe(409);
 }, 60_000);
 
-test('the worker stopped during review: the decision goes through when it is back, and the letter is sent once', async () => {
-  const { view } = await submit(lumbarMri({ answers: NOT_MET }));
-  const n = view.caseNumber;
+test('the worker killed (SIGKILL) during review: the case goes on with a new worker, and the letter is sent once', async () => {
   await stack.stopWorker();
-  const deciding = review(n, 'nurse-decision', { action: 'APPROVE', exams: [1] }, nurse);
-  await new Promise((r) => setTimeout(r, 1000));
-  await stack.startWorker();
-  expect((await deciding).status).toBe(200);
-  await stack.mailbox.waitFor(office.email, { match: (m) => m.subject.includes(n) });
-  await new Promise((r) => setTimeout(r, 500));
-  expect((await lettersTo()).filter((m) => m.subject.includes(n))).toHaveLength(1);
-});
+  const env = {
+    NODE_ENV: 'test',
+    DATABASE_URL: stack.config.databaseUrl,
+    DATABASE_POOL_SIZE: '2',
+    TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: stack.config.TEMPORAL_TASK_QUEUE,
+    SMTP_URL: testEnv('smtpUrl'),
+    PUBLIC_BASE_URL: stack.baseUrl,
+    WORKFLOW_BUNDLE_PATH: testEnv('bundlePath'),
+  };
+  let worker = spawnWorker(env);
+  try {
+    await worker.ready;
+    const { view } = await submit(lumbarMri({ answers: NOT_MET }));
+    const n = view.caseNumber;
+    expect(await worker.kill('SIGKILL')).toBeNull();
+    const deciding = review(n, 'nurse-decision', { action: 'APPROVE', exams: [1] }, nurse); // no worker now
+    await new Promise((r) => setTimeout(r, 1000));
+    worker = spawnWorker(env);
+    await worker.ready;
+    const decided = await deciding;
+    expect(decided.status).toBe(200);
+    expect(decided.body.exams[0]).toMatchObject({ status: 'APPROVED', orders: [{ status: 'ACTIVE' }] });
+    await stack.mailbox.waitFor(office.email, { match: (m) => m.subject.includes(n) });
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await lettersTo()).filter((m) => m.subject.includes(n))).toHaveLength(1);
+    expect(await stack.prisma.orderNumber.count({ where: { case: { caseNumber: n } } })).toBe(1);
+  } finally {
+    await worker.kill('SIGTERM');
+    await stack.startWorker();
+  }
+}, 90_000);
 
 test("another office cannot see or act on a case", async () => {
   const { view } = await submit(lumbarMri({ answers: NOT_MET }));

@@ -69,7 +69,7 @@ test('a registration history recorded now replays on the current workflow code',
   }
 });
 
-/** A case on each review path: approved at once; pended and approved by a nurse; escalated and denied. */
+/** A case on each path: at once, nurse, physician denial and modification, peer-to-peer, information, provider choice, cancel. */
 async function caseHistories() {
   const api = apiClient(stack.baseUrl);
   const office = await signedInOffice(stack.baseUrl, stack.mailbox);
@@ -77,17 +77,58 @@ async function caseHistories() {
   // From the end of the list: cases.test.ts takes members from the start (the duplicate rule).
   const eligible = members.filter((m) => m.planId === 'NEBHP' && !m.eligibleTo && m.eligibleFrom <= '2026-01-01').reverse();
   const flags = { cancerHistory: false, infectionRisk: false, caudaEquinaSigns: false, progressiveDeficit: false, fractureSuspected: false, priorLumbarSurgery: false };
-  const paths = {
-    'case-approved-at-once': { answers: { ...flags, symptomPattern: 'radiculopathy', conservativeCare: true, conservativeCareWeeks: 10, physicalTherapy: true }, review: [] },
-    'case-nurse-approved': { answers: { ...flags, symptomPattern: 'radiculopathy', conservativeCare: false }, review: [['nurse-decision', 'NURSE', { action: 'APPROVE', exams: [1] }]] },
-    'case-physician-denied': {
-      answers: { ...flags, symptomPattern: 'back_only', conservativeCare: false },
-      review: [
-        ['nurse-decision', 'NURSE', { action: 'ESCALATE', note: 'No conservative care' }],
-        ['physician-decision', 'PHYSICIAN', { action: 'DENY', exam: 1, reason: 'No conservative care was tried before imaging was requested', guidelineReference: 'IMG-LSPINE-MRI-NEBHP v1' }],
+  const met = { ...flags, symptomPattern: 'radiculopathy', conservativeCare: true, conservativeCareWeeks: 10, physicalTherapy: true };
+  const notMet = { ...flags, symptomPattern: 'radiculopathy', conservativeCare: false };
+  const mri = (answers: object, servicing = true) => ({
+    procedureCode: '72148',
+    diagnosisCodes: ['M54.16'],
+    answers,
+    ...(servicing ? { servicingProviderNpi: fixtures.bostonMriFacility } : {}),
+  });
+  type Step = [who: 'office' | 'NURSE' | 'PHYSICIAN', path: string, body: object];
+  const windows = [1, 2].map((d) => ({ start: new Date(Date.now() + d * 86_400_000).toISOString(), end: new Date(Date.now() + d * 86_400_000 + 3_600_000).toISOString() }));
+  const paths: Record<string, { exam: object; steps: Step[] }> = {
+    'case-approved-at-once': { exam: mri(met), steps: [] },
+    'case-provider-chosen-then-extended': {
+      exam: mri(met, false),
+      steps: [
+        ['office', 'exams/1/servicing-provider', { npi: fixtures.bostonMriFacility }],
+        ['office', 'exams/1/extension', {}],
       ],
     },
-  } as const;
+    'case-nurse-approved-after-information': {
+      exam: mri(notMet),
+      steps: [
+        ['NURSE', 'nurse-decision', { action: 'REQUEST_INFO', message: 'Send the therapy notes please' }],
+        ['office', 'additional-information', { text: 'Therapy notes: eight sessions since September' }],
+        ['NURSE', 'nurse-decision', { action: 'APPROVE', exams: [1] }],
+      ],
+    },
+    'case-physician-denied': {
+      exam: mri({ ...flags, symptomPattern: 'back_only', conservativeCare: false }),
+      steps: [
+        ['NURSE', 'nurse-decision', { action: 'ESCALATE', note: 'No conservative care' }],
+        ['PHYSICIAN', 'physician-decision', { action: 'DENY', exam: 1, reason: 'No conservative care was tried before imaging was requested', guidelineReference: 'IMG-LSPINE-MRI-NEBHP v1' }],
+      ],
+    },
+    'case-modified': {
+      exam: { procedureCode: '97163', diagnosisCodes: ['M54.50'], requestedUnits: 40, answers: { functionalDeficit: true, measurableGoals: true, expectedImprovement: true }, servicingProviderNpi: fixtures.massachusettsRehabFacility },
+      steps: [
+        ['NURSE', 'nurse-decision', { action: 'ESCALATE', note: 'Units over the limit' }],
+        ['PHYSICIAN', 'physician-decision', { action: 'MODIFY', exam: 1, approvedUnits: 24, reason: 'Approved for 24 units; send a progress report for more' }],
+      ],
+    },
+    'case-peer-to-peer-overturned': {
+      exam: mri(notMet),
+      steps: [
+        ['NURSE', 'nurse-decision', { action: 'ESCALATE', note: 'Physician review' }],
+        ['PHYSICIAN', 'physician-decision', { action: 'OFFER_PEER_TO_PEER', message: 'Conservative care not documented' }],
+        ['office', 'peer-to-peer/windows', { windows }],
+        ['PHYSICIAN', 'peer-to-peer-outcome', { outcome: 'OVERTURNED', exams: [1], note: 'Therapy at another clinic' }],
+      ],
+    },
+    'case-cancelled': { exam: mri(notMet), steps: [['office', 'cancel', { reason: 'The patient chose another plan' }]] },
+  };
   const out: Record<string, Awaited<ReturnType<ReturnType<typeof stack.temporal.workflow.getHandle>['fetchHistory']>>> = {};
   let i = 0;
   for (const [name, p] of Object.entries(paths)) {
@@ -96,13 +137,16 @@ async function caseHistories() {
       orderingProviderNpi: fixtures.harborviewPhysician,
       urgency: 'STANDARD',
       dateOfService: new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10),
-      exams: [{ procedureCode: '72148', diagnosisCodes: ['M54.16'], answers: p.answers, servicingProviderNpi: fixtures.bostonMriFacility }],
+      exams: [p.exam],
     };
     const draft = await api.post('/api/drafts', content, office.auth);
     const submitted = await api.post(`/api/drafts/${draft.body.draftId}/submit`, {}, office.auth);
-    expect(submitted.status).toBe(201);
-    for (const [step, role, body] of p.review) {
-      expect((await api.post(`/api/review/cases/${submitted.body.caseNumber}/${step}`, body, staff(role))).status).toBe(200);
+    expect([name, submitted.status]).toEqual([name, 201]);
+    const n = submitted.body.caseNumber;
+    for (const [who, step, body] of p.steps) {
+      const res =
+        who === 'office' ? await api.post(`/api/cases/${n}/${step}`, body, office.auth) : await api.post(`/api/review/cases/${n}/${step}`, body, staff(who));
+      expect([name, step, res.status]).toEqual([name, step, 200]);
     }
     out[name] = await stack.temporal.workflow.getHandle(`case-${draft.body.draftId}`).fetchHistory();
   }
@@ -119,7 +163,18 @@ test('case histories recorded now replay on the current workflow code', async ()
 test('every committed history replays on the current workflow code', async () => {
   const files = readdirSync(HISTORIES).filter((f) => f.endsWith('.json'));
   expect(files).toEqual(
-    expect.arrayContaining(['system-check-confirmed.json', 'registration-activated.json', 'case-approved-at-once.json', 'case-nurse-approved.json', 'case-physician-denied.json']),
+    expect.arrayContaining([
+      'system-check-confirmed.json',
+      'registration-activated.json',
+      'case-approved-at-once.json',
+      'case-provider-chosen-then-extended.json',
+      'case-nurse-approved.json',
+      'case-nurse-approved-after-information.json',
+      'case-physician-denied.json',
+      'case-modified.json',
+      'case-peer-to-peer-overturned.json',
+      'case-cancelled.json',
+    ]),
   );
   for (const file of files) {
     const history = historyFromJSON(JSON.parse(readFileSync(path.join(HISTORIES, file), 'utf8')));

@@ -109,7 +109,7 @@ export type NurseDecision =
 
 export type PhysicianDecision =
   | { action: 'APPROVE'; exams: number[]; note?: string }
-  | { action: 'MODIFY'; exam: number; approvedUnits?: number; procedureCode?: string; reason: string }
+  | { action: 'MODIFY'; exam: number; approvedUnits?: number; procedureCode?: string; procedureDescription?: string; reason: string }
   | { action: 'DENY'; exam: number; reason: string; guidelineReference: string }
   | { action: 'OFFER_PEER_TO_PEER'; message: string };
 
@@ -336,6 +336,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
         if (d.procedureCode) {
           changes.push(`${d.procedureCode} instead of ${e.procedureCode}`);
           e.procedureCode = d.procedureCode;
+          e.procedureDescription = d.procedureDescription ?? e.procedureDescription;
         }
         event(actor.name, 'modified', `${e.procedureCode} approved with changes (A6): ${changes.join('; ')}`, e.index);
         await approve(e, 'A6', actor.name, [d.reason.trim()]);

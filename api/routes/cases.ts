@@ -110,13 +110,16 @@ export function caseRoutes(ctx: ApiContext) {
         // The same member and procedure with an active order: that order, not a new case.
         if (plan.returnActiveOrderForDuplicate) {
           const codes = review.exams.map((e) => e.procedure!.code);
-          const active = await prisma.orderNumber.findFirst({
+          const actives = await prisma.orderNumber.findMany({
             where: { status: 'ACTIVE', case: { memberId: review.member!.memberId } },
             include: { case: { include: { exams: true } } },
             orderBy: { issuedAt: 'desc' },
           });
-          const exam = active?.case.exams.find((e) => e.examIndex === active.examIndex && codes.includes(e.procedureCode));
-          if (active && exam) {
+          const match = actives
+            .map((o) => ({ active: o, exam: o.case.exams.find((e) => e.examIndex === o.examIndex && codes.includes(e.procedureCode)) }))
+            .find((m) => m.exam);
+          if (match) {
+            const { active, exam } = match as { active: (typeof actives)[number]; exam: NonNullable<(typeof match)['exam']> };
             res.locals.status = 200;
             const view = await viewOf(active.case);
             return { ...view, duplicateOf: { caseNumber: active.case.caseNumber, orderNumber: active.number, procedureCode: exam.procedureCode, expiresAt: active.expiresAt.toISOString() } };
@@ -377,9 +380,27 @@ export function caseRoutes(ctx: ApiContext) {
       errors: { 404: 'No such case', 409: 'Not your role, the case is not at this step, or a reason is missing' },
       handler: async ({ params, body }, _req, res) => {
         const me = staffOf(res);
+        const c = await anyCase(params.caseNumber);
+        let procedureDescription: string | undefined;
+        if (body.action === 'MODIFY' && body.procedureCode) {
+          // A different code must be a procedure of the same program.
+          const code = await prisma.code.findUnique({ where: { system_code: { system: 'CPT', code: body.procedureCode.trim().toUpperCase() } } });
+          if (!code?.program || code.program !== c.program) {
+            const message = `${body.procedureCode} is not a procedure of this case's program`;
+            throw new HttpError(400, 'validation_failed', message, { problems: [{ field: 'body.procedureCode', message }] });
+          }
+          body.procedureCode = code.code;
+          procedureDescription = code.description;
+        }
         const d =
-          body.action === 'APPROVE' ? { ...body, exams: body.exams.map((e) => e - 1) } : body.action === 'MODIFY' || body.action === 'DENY' ? { ...body, exam: body.exam - 1 } : body;
-        return update(await anyCase(params.caseNumber), physicianDecisionUpdate, [me, d]);
+          body.action === 'APPROVE'
+            ? { ...body, exams: body.exams.map((e) => e - 1) }
+            : body.action === 'MODIFY'
+              ? { ...body, exam: body.exam - 1, ...(procedureDescription ? { procedureDescription } : {}) }
+              : body.action === 'DENY'
+                ? { ...body, exam: body.exam - 1 }
+                : body;
+        return update(c, physicianDecisionUpdate, [me, d]);
       },
     }),
     defineRoute({
