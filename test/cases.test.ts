@@ -130,6 +130,7 @@ test('pended, then approved by a nurse; a nurse cannot deny', async () => {
   const n = view.caseNumber;
   expect(view.exams[0]).toMatchObject({ status: 'PENDED', decisionCode: 'A4', ruleIds: ['under-8-weeks-conservative-care'] });
   expect(view.waitingOn).toBe('NURSE');
+  expect(view.nextSteps[0]).toMatch(/^Exam 1 \(72148\) is pended for clinical review: .* You may add Additional Information \(up to 2000 characters\)/);
   const queue = await api.get('/api/review/queues/nurse', nurse);
   expect(queue.body.cases.map((c: { caseNumber: string }) => c.caseNumber)).toContain(n);
 

@@ -36,6 +36,23 @@ const examParams = caseParams.extend({ exam: z.coerce.number({ error: 'exam is t
 const npiBody = z.object({ npi: z.string().regex(/^\d{10}$/, 'npi must be the 10-digit NPI of a servicing facility') });
 const hours = (h: number) => `${h}h` as Duration;
 
+/** What the office should do next, in plain words, for each exam that needs it. */
+function withNextSteps(view: CaseView): CaseView & { nextSteps: string[] } {
+  const steps = view.exams.flatMap((e) => {
+    const exam = `Exam ${e.index + 1} (${e.procedureCode})`;
+    if (e.status === 'PENDED' && view.waitingOn === 'OFFICE' && view.infoRequest && !view.infoRequest.answeredAt) {
+      return [`${exam}: the reviewer asks for information: ${view.infoRequest.message}. Add it as Additional Information before ${view.infoRequest.dueAt}.`];
+    }
+    if (e.status === 'PENDED' && view.stage === 'PEER_TO_PEER_WINDOWS') return [`${exam}: a physician offers a peer-to-peer call: propose at least two call windows.`];
+    if (e.status === 'PENDED') {
+      return [`${exam} is pended for clinical review: ${e.decisionReasons.join(' ')} You may add Additional Information (up to ${ADDITIONAL_INFO_LIMIT} characters) to help the reviewer.`];
+    }
+    if (e.status === 'APPROVED_AWAITING_PROVIDER') return [`${exam} is approved: choose the servicing provider to get the order number.`];
+    return [];
+  });
+  return { ...view, nextSteps: steps };
+}
+
 /** The workflow's refusal (a validator or a business failure) as a 409 that says why. */
 function refused(err: unknown): never {
   if (err instanceof WorkflowUpdateFailedError) {
@@ -97,7 +114,7 @@ export function caseRoutes(ctx: ApiContext) {
         const existing = await prisma.case.findUnique({ where: { draftId: draft.id } });
         if (existing) {
           res.locals.status = 200;
-          return viewOf(existing);
+          return withNextSteps(await viewOf(existing));
         }
         if (draft.status !== 'OPEN') throw new HttpError(409, 'draft_closed', `This draft was ${draft.status.toLowerCase()}`);
         const content = draft.content as DraftContent;
@@ -160,7 +177,7 @@ export function caseRoutes(ctx: ApiContext) {
         });
         const view = await temporal.workflow.executeUpdateWithStart(submitCaseUpdate, { startWorkflowOperation: operation });
         await audit(prisma, { actor: `user:${user.id}`, action: 'case.submitted', subjectType: 'case', subjectId: view.caseId, ip: clientIp(req) });
-        return view;
+        return withNextSteps(view);
       },
     }),
     defineRoute({
@@ -190,7 +207,7 @@ export function caseRoutes(ctx: ApiContext) {
       params: caseParams,
       response: caseViewSchema,
       errors: { 404: 'No such case of yours' },
-      handler: async ({ params }, _req, res) => viewOf(await ownCase(params.caseNumber, sessionOf(res).user.id)),
+      handler: async ({ params }, _req, res) => withNextSteps(await viewOf(await ownCase(params.caseNumber, sessionOf(res).user.id))),
     }),
     defineRoute({
       method: 'post',
