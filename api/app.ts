@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import express, { type Express } from 'express';
+import { msToNumber } from '@temporalio/common/lib/time';
+import express, { type Express, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { ApiContext } from './context';
-import { errorHandler, notFound } from './errors';
+import { errorHandler, HttpError, notFound } from './errors';
 import { mountRoutes, openApiDocument, openApiRoute } from './route';
 import { healthRoutes } from './routes/health';
+import { auditRoutes } from './routes/audit';
 import { caseRoutes } from './routes/cases';
 import { draftRoutes } from './routes/drafts';
 import { referenceRoutes } from './routes/reference';
@@ -15,7 +19,7 @@ import { systemCheckRoutes } from './routes/systemChecks';
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 export function createApp(ctx: ApiContext): Express {
-  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx)];
   routes.push(openApiRoute(() => openApiDocument(routes, { title: 'Prior authorization platform API', version: '0.1.0', serverUrl: ctx.config.PUBLIC_BASE_URL })));
 
   const app = express();
@@ -43,6 +47,22 @@ export function createApp(ctx: ApiContext): Express {
       },
     }),
   );
+  // Security headers (CSP, HSTS, no sniffing, no framing, no referrer leaks).
+  app.use(helmet());
+  const limit = (max: number, what: string): RequestHandler =>
+    rateLimit({
+      windowMs: msToNumber(ctx.config.RATE_LIMIT_WINDOW),
+      limit: max,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      handler: (_req, res, next) => {
+        const retry = Math.ceil(Number(res.getHeader('Retry-After') ?? 60) / 60);
+        next(new HttpError(429, 'too_many_requests', `Too many ${what} from your address: wait ${retry} minute(s) and try again`));
+      },
+    });
+  app.post('/api/sessions', limit(ctx.config.RATE_LIMIT_SIGN_IN, 'sign-in attempts'));
+  app.post(['/api/registrations', '/api/registrations/validate'], limit(ctx.config.RATE_LIMIT_REGISTRATION, 'registrations'));
+  app.post(['/api/password-resets', '/api/password-resets/complete'], limit(ctx.config.RATE_LIMIT_PASSWORD_RESET, 'password reset requests'));
   app.use(express.json({ limit: '100kb' }));
   app.use(mountRoutes(routes));
   app.use(notFound);

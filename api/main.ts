@@ -1,8 +1,8 @@
-import type { Server } from 'node:http';
 import { loadConfig } from '../common/config';
 import { createPrisma } from '../common/db';
 import { createLogger } from '../common/logger';
 import { createApp } from './app';
+import { listen } from './server';
 import { createTemporalClient } from './temporal';
 
 /** API process: serve until SIGTERM/SIGINT, then finish in-flight requests and close. */
@@ -13,11 +13,8 @@ async function main(): Promise<void> {
   const temporal = await createTemporalClient(config);
   const app = createApp({ config, log, prisma, temporal });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.API_PORT, config.API_HOST, () => resolve(s));
-    s.once('error', reject);
-  });
-  log.info({ url: `http://${config.API_HOST}:${config.API_PORT}` }, 'api listening');
+  const { server, url } = await listen(app, config);
+  log.info({ url }, 'api listening');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -30,6 +30,14 @@ export const envSchema = z.object({
 
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: port.default(3000),
+  // HTTPS only (TLS 1.2+) when both are set: PEM files of the certificate (chain) and its key.
+  TLS_CERT_FILE: z.string().min(1).optional(),
+  TLS_KEY_FILE: z.string().min(1).optional(),
+  // Requests per client address per window on sign-in, registration and password reset.
+  RATE_LIMIT_WINDOW: duration.default('15m'),
+  RATE_LIMIT_SIGN_IN: z.coerce.number().int().positive().default(20),
+  RATE_LIMIT_REGISTRATION: z.coerce.number().int().positive().default(10),
+  RATE_LIMIT_PASSWORD_RESET: z.coerce.number().int().positive().default(5),
   PUBLIC_BASE_URL: z.url().default('http://localhost:3000'),
 
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
@@ -90,6 +98,9 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
   }
   const env = parsed.data;
+  if (!env.TLS_CERT_FILE !== !env.TLS_KEY_FILE) {
+    throw new ConfigError('Invalid environment:\n  TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS) or neither (HTTP)');
+  }
   if (env.NODE_ENV === 'production') {
     const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'SUPPORT_API_TOKEN', 'STAFF_API_TOKEN'] as const).filter((k) => !env[k]);
     if (missing.length) {

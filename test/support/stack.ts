@@ -45,6 +45,10 @@ export async function startStack(env: Record<string, string> = {}): Promise<Test
     WORKER_SHUTDOWN_GRACE_MS: '2000',
     // Links in emails lead back to this API.
     PUBLIC_BASE_URL: baseUrl,
+    // Every test client comes from 127.0.0.1: the rate limits are tested on their own.
+    RATE_LIMIT_SIGN_IN: '100000',
+    RATE_LIMIT_REGISTRATION: '100000',
+    RATE_LIMIT_PASSWORD_RESET: '100000',
     ...env,
   });
   const log = createLogger(config.LOG_LEVEL, 'test');

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+import { requireSupport } from '../auth';
+import type { ApiContext } from '../context';
+import { defineRoute } from '../route';
+
+/** Support searches the append-only audit log (who, what, when, from where; never a secret). */
+export function auditRoutes(ctx: ApiContext) {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/support/audit',
+      tag: 'support',
+      summary: 'Search the audit log by actor, action (prefix), subject and time, newest first',
+      security: { kind: 'support', guard: requireSupport(ctx) },
+      query: z.object({
+        actor: z.string().trim().max(200).optional().describe('e.g. user:<id>, support:<name>, staff:<name>, system'),
+        action: z.string().trim().max(100).optional().describe('An action or its prefix: "session." finds every sign-in event'),
+        subjectType: z.string().trim().max(50).optional(),
+        subjectId: z.string().trim().max(100).optional(),
+        from: z.iso.datetime({ error: 'from must be an ISO date-time' }).optional(),
+        to: z.iso.datetime({ error: 'to must be an ISO date-time' }).optional(),
+        limit: z.coerce.number().int().min(1).max(500).default(100),
+      }),
+      response: z.object({
+        events: z.array(
+          z.object({
+            id: z.string(),
+            at: z.iso.datetime(),
+            actor: z.string(),
+            action: z.string(),
+            subjectType: z.string(),
+            subjectId: z.string(),
+            details: z.unknown(),
+            ip: z.string().nullable(),
+          }),
+        ),
+      }),
+      handler: async ({ query }) => {
+        const rows = await ctx.prisma.auditEvent.findMany({
+          where: {
+            ...(query.actor ? { actor: query.actor } : {}),
+            ...(query.action ? { action: { startsWith: query.action } } : {}),
+            ...(query.subjectType ? { subjectType: query.subjectType } : {}),
+            ...(query.subjectId ? { subjectId: query.subjectId } : {}),
+            ...(query.from || query.to ? { at: { ...(query.from ? { gte: new Date(query.from) } : {}), ...(query.to ? { lte: new Date(query.to) } : {}) } } : {}),
+          },
+          orderBy: { id: 'desc' },
+          take: query.limit,
+        });
+        return {
+          events: rows.map((e) => ({
+            id: e.id.toString(),
+            at: e.at.toISOString(),
+            actor: e.actor,
+            action: e.action,
+            subjectType: e.subjectType,
+            subjectId: e.subjectId,
+            details: e.details,
+            ip: e.ip,
+          })),
+        };
+      },
+    }),
+  ];
+}
