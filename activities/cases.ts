@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Prisma } from '../generated/prisma/client';
 import type { DraftContent } from '../domain/draft';
 import { newOrderNumber } from '../domain/orders';
-import type { CaseView } from '../workflows/case';
+import type { CaseEvent, CaseView } from '../workflows/case';
 import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
 import { evaluateRequest, reviewRequest } from './requestChecks';
 
@@ -21,15 +21,6 @@ export interface OpenedExam {
   reasons: string[];
   ruleIds: string[];
   guideline?: { id: string; version: number };
-}
-
-export interface CaseEventInput {
-  seq: number;
-  at: string;
-  examIndex?: number;
-  actor: string;
-  type: string;
-  summary: string;
 }
 
 const EXAM_WORDS: Record<string, string> = {
@@ -175,7 +166,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
     },
 
     /** Writes the workflow's view of the case to the mirror, with the new timeline events. */
-    async mirrorCase(args: { view: CaseView; events: CaseEventInput[] }): Promise<void> {
+    async mirrorCase(args: { view: CaseView; events: CaseEvent[] }): Promise<void> {
       const v = args.view;
       await prisma.$transaction(async (tx) => {
         await tx.case.update({

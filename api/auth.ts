@@ -89,11 +89,16 @@ export function sessionOf(res: Response): SessionInfo {
  * Interim guard of the support endpoints: a shared bearer token (SUPPORT_API_TOKEN) until staff
  * accounts and roles exist. The caller names themself in `X-Support-User` for the audit log.
  */
+/** Whether the request's bearer token is `expected` (compared in constant time). */
+function bearerIs(req: Request, expected: Buffer): boolean {
+  const given = Buffer.from(req.get('authorization')?.replace(/^Bearer /, '') ?? '');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
 export function requireSupport(ctx: ApiContext): RequestHandler {
   const expected = Buffer.from(ctx.config.supportApiToken);
   return (req, res, next) => {
-    const given = Buffer.from(req.get('authorization')?.replace(/^Bearer /, '') ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!bearerIs(req, expected)) {
       next(new HttpError(401, 'not_support', 'Support endpoints need the support bearer token'));
       return;
     }
@@ -121,8 +126,7 @@ export interface StaffInfo {
 export function requireStaff(ctx: ApiContext): RequestHandler {
   const expected = Buffer.from(ctx.config.staffApiToken);
   return (req, res, next) => {
-    const given = Buffer.from(req.get('authorization')?.replace(/^Bearer /, '') ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!bearerIs(req, expected)) {
       next(new HttpError(401, 'not_staff', 'Reviewer endpoints need the staff bearer token'));
       return;
     }

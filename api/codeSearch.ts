@@ -1,18 +1,7 @@
 import type { PrismaClient } from '../common/db';
-import { codeKey, parseCodeQuery, type CodeSystem } from '../domain/codes';
+import { codeKey, parseCodeQuery, type CodeRecord, type CodeSystem } from '../domain/codes';
 
-export interface CodeHit {
-  system: CodeSystem;
-  code: string;
-  display: string;
-  description: string;
-  billable: boolean;
-  program: 'IMAGING' | 'REHAB' | null;
-  procedureGroup: string | null;
-  modality: string | null;
-  unit: string | null;
-  score: number;
-}
+export type CodeHit = CodeRecord & { score: number };
 
 export interface CodeSearch {
   q: string;

@@ -5,6 +5,19 @@
 export type CodeSystem = 'ICD10CM' | 'CPT' | 'HCPCS';
 export const CODE_SYSTEMS: readonly CodeSystem[] = ['ICD10CM', 'CPT', 'HCPCS'];
 
+/** A code as loaded and as found. */
+export interface CodeRecord {
+  system: CodeSystem;
+  code: string;
+  display: string;
+  description: string;
+  billable: boolean;
+  program: 'IMAGING' | 'REHAB' | null;
+  procedureGroup: string | null;
+  modality: string | null;
+  unit: string | null;
+}
+
 /** The stored form: upper case, no dot ("m54.50 " -> "M5450"). */
 export function codeKey(input: string): string {
   return input.trim().toUpperCase().replace(/\./g, '');

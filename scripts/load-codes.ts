@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, ROOT_DIR } from '../common/config';
 import { createPrisma, type PrismaClient } from '../common/db';
-import { codeDisplay, codeSearchText, descriptionWords } from '../domain/codes';
+import { codeDisplay, codeSearchText, descriptionWords, type CodeRecord } from '../domain/codes';
 
 /**
  * The one loader of code sets: ICD-10-CM (CMS's order file or its code-description file),
@@ -20,17 +20,7 @@ export const DEFAULT_SOURCES = {
   procedures: path.join(ROOT_DIR, 'prisma/data/procedures.tsv'),
 };
 
-export interface CodeRow {
-  system: 'ICD10CM' | 'CPT' | 'HCPCS';
-  code: string;
-  display: string;
-  description: string;
-  billable: boolean;
-  program: 'IMAGING' | 'REHAB' | null;
-  procedureGroup: string | null;
-  modality: string | null;
-  unit: string | null;
-}
+export type CodeRow = CodeRecord;
 
 export class CodeFileError extends Error {}
 

@@ -3,9 +3,8 @@ import { fixtures, members } from '../prisma/seed/reference';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { signedInOffice } from './support/registration';
-import { testEnv } from './support/env';
 import { startStack, type TestStack } from './support/stack';
-import { spawnWorker } from './support/worker-process';
+import { spawnWorker, workerEnvFor } from './support/worker-process';
 
 /**
  * The case workflow on every path, through HTTP as an office and as reviewers, against the real
@@ -259,16 +258,7 @@ test('an order expires with its timer; an extension within the grace gives a new
 
 test('the worker killed (SIGKILL) during review: the case goes on with a new worker, and the letter is sent once', async () => {
   await stack.stopWorker();
-  const env = {
-    NODE_ENV: 'test',
-    DATABASE_URL: stack.config.databaseUrl,
-    DATABASE_POOL_SIZE: '2',
-    TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
-    TEMPORAL_TASK_QUEUE: stack.config.TEMPORAL_TASK_QUEUE,
-    SMTP_URL: testEnv('smtpUrl'),
-    PUBLIC_BASE_URL: stack.baseUrl,
-    WORKFLOW_BUNDLE_PATH: testEnv('bundlePath'),
-  };
+  const env = workerEnvFor(stack.config);
   let worker = spawnWorker(env);
   try {
     await worker.ready;

@@ -8,7 +8,7 @@ import { freePort } from './support/ports';
 import { accessKeyLink, isAccessKeyMail, PASSWORD, registration } from './support/registration';
 import { startStack, type TestStack } from './support/stack';
 import { TcpProxy } from './support/tcp-proxy';
-import { spawnWorker } from './support/worker-process';
+import { spawnWorker, workerEnvFor } from './support/worker-process';
 import { testEnv } from './support/env';
 
 /**
@@ -392,16 +392,7 @@ test('with the mail server unreachable the registration is still accepted, and t
 test('the worker killed (SIGKILL) in the middle: the registration completes on a new worker, with no duplicate email', async () => {
   // The worker runs in its own process here, so that it can die the way a machine does.
   await stack.stopWorker();
-  const env = {
-    NODE_ENV: 'test',
-    DATABASE_URL: stack.config.databaseUrl,
-    DATABASE_POOL_SIZE: '2',
-    TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS,
-    TEMPORAL_TASK_QUEUE: stack.config.TEMPORAL_TASK_QUEUE,
-    SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
-    PUBLIC_BASE_URL: stack.baseUrl,
-    WORKFLOW_BUNDLE_PATH: testEnv('bundlePath'),
-  };
+  const env = workerEnvFor(stack.config, { SMTP_URL: `smtp://127.0.0.1:${smtp.port}` });
   let worker = spawnWorker(env);
   try {
     await worker.ready;

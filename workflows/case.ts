@@ -12,7 +12,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { CaseEventInput, OpenedExam } from '../activities/cases';
+import type { OpenedExam } from '../activities/cases';
 import type { DraftContent } from '../domain/draft';
 import { searchAttributes } from '../common/searchAttributes';
 
@@ -162,7 +162,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
   };
   let opened = false;
   let changes = 0; // handlers bump it so that the main loop re-plans its timers
-  const pendingEvents: CaseEventInput[] = [];
+  const pendingEvents: CaseEvent[] = [];
 
   const now = () => new Date().toISOString();
   const event = (actor: string, type: string, summary: string, examIndex?: number) => {

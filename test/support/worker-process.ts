@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { ROOT_DIR } from '../../common/config';
+import { ROOT_DIR, type Config } from '../../common/config';
+import { testEnv } from './env';
 
 /**
  * The worker as production runs it: its own process (`worker/main.ts`), which a test can kill
@@ -38,5 +39,19 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
+  };
+}
+
+/** The environment of a worker process serving a test stack's task queue, database and API. */
+export function workerEnvFor(config: Config, overrides: { SMTP_URL?: string } = {}): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    DATABASE_URL: config.databaseUrl,
+    DATABASE_POOL_SIZE: '2',
+    TEMPORAL_ADDRESS: config.TEMPORAL_ADDRESS,
+    TEMPORAL_TASK_QUEUE: config.TEMPORAL_TASK_QUEUE,
+    SMTP_URL: overrides.SMTP_URL ?? config.smtpUrl,
+    PUBLIC_BASE_URL: config.PUBLIC_BASE_URL,
+    WORKFLOW_BUNDLE_PATH: testEnv('bundlePath'),
   };
 }
