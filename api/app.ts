@@ -60,9 +60,12 @@ export function createApp(ctx: ApiContext): Express {
         next(new HttpError(429, 'too_many_requests', `Too many ${what} from your address: wait ${retry} minute(s) and try again`));
       },
     });
-  app.post('/api/sessions', limit(ctx.config.RATE_LIMIT_SIGN_IN, 'sign-in attempts'));
-  app.post(['/api/registrations', '/api/registrations/validate'], limit(ctx.config.RATE_LIMIT_REGISTRATION, 'registrations'));
-  app.post(['/api/password-resets', '/api/password-resets/complete'], limit(ctx.config.RATE_LIMIT_PASSWORD_RESET, 'password reset requests'));
+  // Middleware, not routes: the route registry (and /openapi.json) stays the one list of endpoints.
+  const onPost = (paths: string[], limiter: RequestHandler): RequestHandler => (req, res, next) =>
+    req.method === 'POST' && paths.includes(req.path) ? limiter(req, res, next) : next();
+  app.use(onPost(['/api/sessions'], limit(ctx.config.RATE_LIMIT_SIGN_IN, 'sign-in attempts')));
+  app.use(onPost(['/api/registrations', '/api/registrations/validate'], limit(ctx.config.RATE_LIMIT_REGISTRATION, 'registrations')));
+  app.use(onPost(['/api/password-resets', '/api/password-resets/complete'], limit(ctx.config.RATE_LIMIT_PASSWORD_RESET, 'password reset requests')));
   app.use(express.json({ limit: '100kb' }));
   app.use(mountRoutes(routes));
   app.use(notFound);

@@ -23,17 +23,21 @@ export function clientIp(req: Request): string | undefined {
   return req.ip ?? req.socket.remoteAddress ?? undefined;
 }
 
-export async function createSession(ctx: ApiContext, req: Request, res: Response, user: User) {
+export async function createSession(ctx: ApiContext, req: Request, res: Response, user: User, hipaaVersion: string) {
   const token = randomBytes(32).toString('base64url');
+  const csrfToken = randomBytes(24).toString('base64url');
   const expiresAt = new Date(Date.now() + msToNumber(ctx.config.SESSION_TTL));
   const session = await ctx.prisma.session.create({
     data: {
       id: randomUUID(),
       userId: user.id,
       tokenHash: hash(token),
+      csrfHash: hash(csrfToken),
       expiresAt,
       ip: clientIp(req),
       userAgent: req.get('user-agent')?.slice(0, 300),
+      hipaaVersion,
+      hipaaAcceptedAt: new Date(),
     },
   });
   res.cookie(SESSION_COOKIE, token, {
@@ -43,33 +47,56 @@ export async function createSession(ctx: ApiContext, req: Request, res: Response
     path: '/',
     expires: expiresAt,
   });
-  return { sessionId: session.id, token, expiresAt };
+  return { sessionId: session.id, token, csrfToken, expiresAt };
 }
 
-function tokenOf(req: Request): string | undefined {
+/** The session token and how it came: a bearer header (API clients) or the cookie (browsers). */
+function tokenOf(req: Request): { token: string; via: 'bearer' | 'cookie' } | undefined {
   const header = req.get('authorization');
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  if (header?.startsWith('Bearer ')) return { token: header.slice('Bearer '.length).trim(), via: 'bearer' };
   const cookie = req.get('cookie');
   if (!cookie) return undefined;
   for (const part of cookie.split(';')) {
     const [name, ...value] = part.trim().split('=');
-    if (name === SESSION_COOKIE) return decodeURIComponent(value.join('='));
+    if (name === SESSION_COOKIE) return { token: decodeURIComponent(value.join('=')), via: 'cookie' };
   }
   return undefined;
 }
 
-/** Requires a live session of an active account; puts it in `res.locals.session`. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Requires a live session of an active account; puts it in `res.locals.session`. A session
+ * ends at its absolute expiry, after SESSION_IDLE_TIMEOUT without use, or when revoked. A
+ * browser (cookie) must send the session's CSRF token with every change.
+ */
 export function authenticate(ctx: ApiContext): RequestHandler {
+  const idleMs = msToNumber(ctx.config.SESSION_IDLE_TIMEOUT);
   return async (req, res, next) => {
     try {
-      const token = tokenOf(req);
-      if (!token) throw new HttpError(401, 'not_signed_in', 'Sign in first: send the session token as a Bearer token or cookie');
-      const session = await ctx.prisma.session.findUnique({ where: { tokenHash: hash(token) }, include: { user: true } });
-      if (!session || session.revokedAt || session.expiresAt <= new Date()) {
+      const given = tokenOf(req);
+      if (!given) throw new HttpError(401, 'not_signed_in', 'Sign in first: send the session token as a Bearer token or cookie');
+      const session = await ctx.prisma.session.findUnique({ where: { tokenHash: hash(given.token) }, include: { user: true } });
+      const now = Date.now();
+      if (!session || session.revokedAt || session.expiresAt.getTime() <= now) {
         throw new HttpError(401, 'session_expired', 'Your session has ended: sign in again');
       }
-      if (session.user.status !== 'ACTIVE') {
+      if (session.lastSeenAt.getTime() + idleMs <= now) {
+        await ctx.prisma.session.update({ where: { id: session.id }, data: { revokedAt: new Date(now) } });
+        throw new HttpError(401, 'session_expired', 'Your session ended after a period without activity: sign in again');
+      }
+      if (given.via === 'cookie' && !SAFE_METHODS.has(req.method)) {
+        const csrf = req.get('x-csrf-token') ?? '';
+        if (!session.csrfHash || hash(csrf) !== session.csrfHash) {
+          throw new HttpError(403, 'csrf_token_invalid', 'Send the X-CSRF-Token header you received at sign-in with every change');
+        }
+      }
+      if (session.user.status !== 'ACTIVE' || session.user.disabledAt) {
         throw new HttpError(403, 'account_not_active', 'This account is no longer active');
+      }
+      // Idle time counts from the last use (written at most every minute, or quarter of the timeout).
+      if (now - session.lastSeenAt.getTime() > Math.min(60_000, idleMs / 4)) {
+        await ctx.prisma.session.update({ where: { id: session.id }, data: { lastSeenAt: new Date(now) } });
       }
       res.locals.session = { sessionId: session.id, user: session.user } satisfies SessionInfo;
       next();

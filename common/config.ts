@@ -61,7 +61,16 @@ export const envSchema = z.object({
   ACCESS_KEY_TTL: duration.default('24h'),
   ACCESS_KEY_MAX_SENDS: z.coerce.number().int().min(1).max(20).default(5),
   REGISTRATION_SIGN_IN_WINDOW: duration.default('60d'),
+  // Absolute lifetime of a session, and the idle time after which it ends.
   SESSION_TTL: duration.default('8h'),
+  SESSION_IDLE_TIMEOUT: duration.default('15m'),
+  // Failed sign-ins in a row that lock an account, and for how long.
+  LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).default(5),
+  LOCKOUT_DURATION: duration.default('15m'),
+  // Without a sign-in for longer than this, an account is locked until identity is confirmed.
+  INACTIVITY_LOCK_AFTER: duration.default('45d'),
+  // How long an emailed password reset link works (once).
+  PASSWORD_RESET_TTL: duration.default('30m'),
 
   // Decision timeframes come from the plan (hours); these override every plan (shortened in tests).
   STANDARD_DECISION_TIME: duration.optional(),

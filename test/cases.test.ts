@@ -232,7 +232,12 @@ test('the decision timeframe: a warning to the supervisor queue at 80%, then a b
   expect(Date.parse(view.dueAt) - Date.parse(view.submittedAt)).toBe(8_000);
   const warned = await eventually(() => caseOf(n), (v) => !!v.warnedAt, 15_000);
   expect(warned.breachedAt).toBeUndefined();
-  expect((await api.get('/api/review/queues/supervisor', supervisor)).body.cases.map((c: { caseNumber: string }) => c.caseNumber)).toContain(n);
+  // The queue reads the mirror, which follows the workflow by a moment.
+  const queue = await eventually(
+    async () => (await api.get('/api/review/queues/supervisor', supervisor)).body.cases.map((c: { caseNumber: string }) => c.caseNumber) as string[],
+    (numbers) => numbers.includes(n),
+  );
+  expect(queue).toContain(n);
   const breached = await eventually(() => caseOf(n), (v) => !!v.breachedAt, 15_000);
   expect(breached.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['timeframe_warning', 'timeframe_breached']));
   const row = await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n } });

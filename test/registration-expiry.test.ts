@@ -1,6 +1,6 @@
 import { workflowIds } from '../common/temporal';
 import { apiClient } from './support/http';
-import { accessKeyLink, isAccessKeyMail, registration } from './support/registration';
+import { accessKeyLink, isAccessKeyMail, registration, signInBody } from './support/registration';
 import { startStack, type TestStack } from './support/stack';
 
 /**
@@ -49,7 +49,7 @@ test('an expired key is refused with a way to get a new one; unused credentials 
   expect(mail!.text).toContain('register again');
   expect((await api.get(`/api/registrations/${registrationId}`)).body).toMatchObject({ status: 'EXPIRED', statusLabel: 'Expired' });
 
-  const signIn = await api.post('/api/sessions', { login: r.login.username, password: r.login.password });
+  const signIn = await api.post('/api/sessions', signInBody(r.login.username, r.login.password));
   expect(signIn.status).toBe(403);
   expect(signIn.body.error.code).toBe('account_expired');
   const user = await stack.prisma.user.findUniqueOrThrow({ where: { id: registrationId } });

@@ -1,8 +1,10 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { msToNumber } from '@temporalio/common/lib/time';
 import argon2 from 'argon2';
 import { z } from 'zod';
 import { audit } from '../../common/audit';
 import type { User } from '../../generated/prisma/client';
+import { HIPAA_DISCLAIMER } from '../../domain/hipaa';
 import { formatTin, normalizeTin, ROLE_LABELS } from '../../domain/registration';
 import { recordSignInUpdate } from '../../workflows/registration';
 import { authenticate, clientIp, createSession, SESSION_COOKIE, sessionOf } from '../auth';
@@ -34,7 +36,7 @@ const NOT_ACTIVE: Record<Exclude<User['status'], 'ACTIVE'>, [code: string, messa
 };
 
 export function sessionRoutes(ctx: ApiContext) {
-  const { prisma } = ctx;
+  const { prisma, config } = ctx;
   const session = { kind: 'session' as const, guard: authenticate(ctx) };
   // Verifying against a real hash for unknown users keeps the answer time the same for both.
   const dummyHash = hashSecret('not-a-real-password-only-for-timing');
@@ -60,38 +62,81 @@ export function sessionRoutes(ctx: ApiContext) {
 
   return [
     defineRoute({
+      method: 'get',
+      path: '/api/hipaa-disclaimer',
+      tag: 'sessions',
+      summary: 'The HIPAA disclaimer a user accepts at sign-in, with its version',
+      response: z.object({ version: z.string(), text: z.string() }),
+      handler: async () => ({ ...HIPAA_DISCLAIMER }),
+    }),
+    defineRoute({
       method: 'post',
       path: '/api/sessions',
       tag: 'sessions',
-      summary: 'Sign in with username (or email) and password: a bearer token, and an http-only cookie for browsers',
+      summary: 'Sign in with username (or email), password and the accepted HIPAA disclaimer version: a bearer token, and an http-only cookie with a CSRF token for browsers',
       body: z.object({
         login: z.string().trim().min(1, 'login is required: your username or email address').max(254, 'login is too long'),
         password: z.string().min(1, 'password is required').max(1024, 'password is too long'),
+        hipaaDisclaimerAccepted: z.string().max(40).optional().describe('The version of the HIPAA disclaimer the user accepted (GET /api/hipaa-disclaimer)'),
       }),
       status: 201,
-      response: z.object({ token: z.string(), expiresAt: z.iso.datetime(), user: meSchema }),
+      response: z.object({ token: z.string(), csrfToken: z.string(), expiresAt: z.iso.datetime(), user: meSchema }),
       errors: {
+        400: 'Invalid request, or the HIPAA disclaimer was not accepted (`details.disclaimer` holds it)',
         401: 'The username or password is not right',
-        403: 'The account may not sign in yet (registration pending), or any more (rejected, expired)',
+        403: 'The account may not sign in: registration pending, rejected, expired, disabled, locked, or locked for inactivity',
       },
       handler: async ({ body }, req, res) => {
         const login = body.login.toLowerCase();
         const user = await prisma.user.findFirst({ where: login.includes('@') ? { email: login } : { usernameKey: login } });
+        const now = new Date();
+        const fail = (action: string, details: object) =>
+          audit(prisma, { actor: user ? `user:${user.id}` : 'anonymous', action, subjectType: 'user', subjectId: user?.id ?? '-', details, ip: clientIp(req) });
+        const lockedMessage = (until: Date) =>
+          `Your account is locked after ${config.LOCKOUT_THRESHOLD} failed sign-ins in a row: try again after ${until.toISOString().slice(11, 16)} UTC, or reset your password`;
+
+        // A lock answers before the password is checked: attempts while locked do not count.
+        if (user?.lockedUntil && user.lockedUntil > now) {
+          await fail('session.sign_in_refused', { reason: 'locked' });
+          throw new HttpError(403, 'account_locked', lockedMessage(user.lockedUntil), { lockedUntil: user.lockedUntil.toISOString() });
+        }
         const ok = user ? await argon2.verify(user.passwordHash, body.password) : (await argon2.verify(await dummyHash, body.password), false);
         if (!user || !ok) {
-          await audit(prisma, {
-            actor: user ? `user:${user.id}` : 'anonymous',
-            action: 'session.sign_in_failed',
-            subjectType: 'user',
-            subjectId: user?.id ?? '-',
-            details: { reason: user ? 'wrong_password' : 'unknown_login' },
-            ip: clientIp(req),
-          });
+          await fail('session.sign_in_failed', { reason: user ? 'wrong_password' : 'unknown_login' });
+          if (user) {
+            const failed = user.failedSignIns + 1;
+            const lock = failed >= config.LOCKOUT_THRESHOLD ? new Date(now.getTime() + msToNumber(config.LOCKOUT_DURATION)) : null;
+            await prisma.user.update({ where: { id: user.id }, data: { failedSignIns: lock ? 0 : failed, ...(lock ? { lockedUntil: lock } : {}) } });
+            if (lock) {
+              await fail('session.locked', { failedSignIns: failed, until: lock.toISOString() });
+              throw new HttpError(403, 'account_locked', lockedMessage(lock), { lockedUntil: lock.toISOString() });
+            }
+          }
           throw new HttpError(401, 'invalid_credentials', 'The username or password is not right: check both and try again');
+        }
+        if (user.disabledAt) {
+          throw new HttpError(403, 'account_disabled', 'This account is disabled: register again to use the portal');
         }
         if (user.status !== 'ACTIVE') {
           const [code, message] = NOT_ACTIVE[user.status];
           throw new HttpError(403, code, message, { status: user.status });
+        }
+        const lastUse = user.lastSignInAt ?? user.firstSignInAt;
+        if (user.inactivityLockedAt || (lastUse && now.getTime() - lastUse.getTime() > msToNumber(config.INACTIVITY_LOCK_AFTER))) {
+          if (!user.inactivityLockedAt) {
+            await prisma.user.update({ where: { id: user.id }, data: { inactivityLockedAt: now } });
+            await fail('session.inactivity_locked', { lastSignInAt: lastUse?.toISOString() });
+          }
+          throw new HttpError(
+            403,
+            'account_inactive',
+            `Your account was locked because it was not used for more than ${Math.round(msToNumber(config.INACTIVITY_LOCK_AFTER) / 86_400_000)} days: confirm your identity with Web Customer Service to unlock it`,
+          );
+        }
+        if (body.hipaaDisclaimerAccepted !== HIPAA_DISCLAIMER.version) {
+          throw new HttpError(400, 'hipaa_disclaimer_required', `Read and accept the HIPAA disclaimer (version ${HIPAA_DISCLAIMER.version}) to sign in`, {
+            disclaimer: HIPAA_DISCLAIMER,
+          });
         }
         if (!user.firstSignInAt) {
           // First use of the credentials: the registration workflow stops its expiry clock.
@@ -106,14 +151,41 @@ export function sessionRoutes(ctx: ApiContext) {
             throw err;
           }
         }
-        const created = await createSession(ctx, req, res, user);
+        const created = await createSession(ctx, req, res, user, HIPAA_DISCLAIMER.version);
         await prisma.$transaction([
-          prisma.user.update({ where: { id: user.id }, data: { lastSignInAt: new Date() } }),
+          prisma.user.update({ where: { id: user.id }, data: { lastSignInAt: now, failedSignIns: 0, lockedUntil: null } }),
           prisma.auditEvent.create({
-            data: { actor: `user:${user.id}`, action: 'session.signed_in', subjectType: 'user', subjectId: user.id, ip: clientIp(req) },
+            data: {
+              actor: `user:${user.id}`,
+              action: 'session.signed_in',
+              subjectType: 'user',
+              subjectId: user.id,
+              details: { hipaaDisclaimer: HIPAA_DISCLAIMER.version },
+              ip: clientIp(req),
+            },
           }),
         ]);
-        return { token: created.token, expiresAt: created.expiresAt.toISOString(), user: await me(user.id) };
+        return { token: created.token, csrfToken: created.csrfToken, expiresAt: created.expiresAt.toISOString(), user: await me(user.id) };
+      },
+    }),
+    defineRoute({
+      method: 'delete',
+      path: '/api/sessions',
+      tag: 'sessions',
+      summary: 'Sign out everywhere: ends every session of the signed-in user',
+      security: session,
+      status: 204,
+      response: z.void(),
+      handler: async (_input, req, res) => {
+        const { user } = sessionOf(res);
+        await prisma.$transaction([
+          prisma.session.updateMany({ where: { userId: user.id, revokedAt: null }, data: { revokedAt: new Date() } }),
+          prisma.auditEvent.create({
+            data: { actor: `user:${user.id}`, action: 'session.signed_out_everywhere', subjectType: 'user', subjectId: user.id, ip: clientIp(req) },
+          }),
+        ]);
+        res.clearCookie(SESSION_COOKIE, { path: '/' });
+        res.status(204).end();
       },
     }),
     defineRoute({

@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { HIPAA_DISCLAIMER } from '../../domain/hipaa';
 import { TERMS_VERSION } from '../../domain/registration';
+
+/** What a person sends to sign in (the HIPAA disclaimer accepted). */
+export const signInBody = (login: string, password: string) => ({ login, password, hipaaDisclaimerAccepted: HIPAA_DISCLAIMER.version });
 import type { Mailbox } from './mailbox';
 
 export const PASSWORD = 'violet tractor harbor lantern';
@@ -61,7 +65,7 @@ export async function signedInOffice(
   const link = await accessKeyLink(mailbox, r.user.email);
   const confirmed = await fetch(link, { headers: { accept: 'application/json' } });
   if (confirmed.status !== 200) throw new Error(`email link failed: ${confirmed.status} ${await confirmed.text()}`);
-  const session = await post('/api/sessions', { login: r.login.username, password: r.login.password });
+  const session = await post('/api/sessions', signInBody(r.login.username, r.login.password));
   const body = (await session.json()) as { token: string; user: { userId: string } };
   if (session.status !== 201) throw new Error(`sign-in failed: ${session.status} ${JSON.stringify(body)}`);
   return { auth: { authorization: `Bearer ${body.token}` }, userId: body.user.userId, username: r.login.username, email: r.user.email };
