@@ -2,6 +2,7 @@ import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../common/db';
 import { caseActivities } from './cases';
 import { mailActivities } from './mail';
+import { passwordResetActivities } from './passwordResets';
 import { registrationActivities } from './registrations';
 import { systemCheckActivities } from './systemChecks';
 
@@ -21,6 +22,7 @@ export function createActivities(deps: ActivityDeps) {
     ...systemCheckActivities({ prisma: deps.prisma }),
     ...registrationActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
     ...caseActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
+    ...passwordResetActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
   };
 }
 

@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/health';
 import { auditRoutes } from './routes/audit';
 import { caseRoutes } from './routes/cases';
 import { draftRoutes } from './routes/drafts';
+import { passwordResetRoutes } from './routes/passwordResets';
 import { referenceRoutes } from './routes/reference';
 import { registrationRoutes } from './routes/registrations';
 import { sessionRoutes } from './routes/sessions';
@@ -19,7 +20,7 @@ import { systemCheckRoutes } from './routes/systemChecks';
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 export function createApp(ctx: ApiContext): Express {
-  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...passwordResetRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx)];
   routes.push(openApiRoute(() => openApiDocument(routes, { title: 'Prior authorization platform API', version: '0.1.0', serverUrl: ctx.config.PUBLIC_BASE_URL })));
 
   const app = express();
