@@ -136,7 +136,15 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
 
   setHandler(
     confirmEmailUpdate,
-    async () => {
+    async (keyId: string) => {
+      // The email leaves inside the activity that issues the key, so its link can be followed
+      // before the workflow has the activity's result: wait for it, then check the key.
+      await condition(() => !sending);
+      if (!currentKey || keyId !== currentKey.keyId) {
+        throw ApplicationFailure.create({ type: 'KeyReplaced', message: 'This link was replaced by a newer one: use the link in the most recent email' });
+      }
+      if (Date.now() >= currentKey.expiresAt) throw ApplicationFailure.create({ type: 'KeyExpired', message: 'This link has expired: ask for a new access key' });
+      if (emailConfirmed) throw ApplicationFailure.create({ type: 'KeyUsed', message: alreadyPastEmail('PENDING_ACTIVATION') });
       emailConfirmed = true;
       await acts.markEmailConfirmed({ registrationId, keyId: currentKey!.keyId });
       show('PENDING_ACTIVATION');
@@ -148,10 +156,7 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
     {
       validator: (keyId: string) => {
         if (emailConfirmed || view.status !== 'PENDING_EMAIL') throw new Error(alreadyPastEmail(view.status));
-        if (!currentKey || keyId !== currentKey.keyId) {
-          throw new Error('This link was replaced by a newer one: use the link in the most recent email');
-        }
-        if (Date.now() >= currentKey.expiresAt) throw new Error('This link has expired: ask for a new access key');
+        if (!keyId) throw new Error('The link has no key: use the whole link from the email');
       },
     },
   );
