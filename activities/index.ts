@@ -1,6 +1,7 @@
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../common/db';
 import { caseActivities } from './cases';
+import { identityConfirmationActivities } from './identityConfirmations';
 import { mailActivities } from './mail';
 import { passwordResetActivities } from './passwordResets';
 import { registrationActivities } from './registrations';
@@ -23,6 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...registrationActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
     ...caseActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
     ...passwordResetActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
+    ...identityConfirmationActivities(mail),
   };
 }
 

@@ -8,6 +8,7 @@ import type { ApiContext } from './context';
 import { errorHandler, HttpError, notFound } from './errors';
 import { mountRoutes, openApiDocument, openApiRoute } from './route';
 import { healthRoutes } from './routes/health';
+import { identityConfirmationRoutes } from './routes/identityConfirmations';
 import { auditRoutes } from './routes/audit';
 import { caseRoutes } from './routes/cases';
 import { draftRoutes } from './routes/drafts';
@@ -20,7 +21,7 @@ import { systemCheckRoutes } from './routes/systemChecks';
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 export function createApp(ctx: ApiContext): Express {
-  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...passwordResetRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...passwordResetRoutes(ctx), ...identityConfirmationRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx)];
   routes.push(openApiRoute(() => openApiDocument(routes, { title: 'Prior authorization platform API', version: '0.1.0', serverUrl: ctx.config.PUBLIC_BASE_URL })));
 
   const app = express();
@@ -64,7 +65,7 @@ export function createApp(ctx: ApiContext): Express {
   // Middleware, not routes: the route registry (and /openapi.json) stays the one list of endpoints.
   const onPost = (paths: string[], limiter: RequestHandler): RequestHandler => (req, res, next) =>
     req.method === 'POST' && paths.includes(req.path) ? limiter(req, res, next) : next();
-  app.use(onPost(['/api/sessions'], limit(ctx.config.RATE_LIMIT_SIGN_IN, 'sign-in attempts')));
+  app.use(onPost(['/api/sessions', '/api/identity-confirmations'], limit(ctx.config.RATE_LIMIT_SIGN_IN, 'sign-in attempts')));
   app.use(onPost(['/api/registrations', '/api/registrations/validate'], limit(ctx.config.RATE_LIMIT_REGISTRATION, 'registrations')));
   app.use(onPost(['/api/password-resets', '/api/password-resets/complete'], limit(ctx.config.RATE_LIMIT_PASSWORD_RESET, 'password reset requests')));
   app.use(express.json({ limit: '100kb' }));

@@ -71,6 +71,8 @@ export const envSchema = z.object({
   INACTIVITY_LOCK_AFTER: duration.default('45d'),
   // How long an emailed password reset link works (once).
   PASSWORD_RESET_TTL: duration.default('30m'),
+  // How long the code emailed to unlock an account locked for inactivity works (once).
+  IDENTITY_CODE_TTL: duration.default('15m'),
 
   // Decision timeframes come from the plan (hours); these override every plan (shortened in tests).
   STANDARD_DECISION_TIME: duration.optional(),

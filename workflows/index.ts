@@ -3,3 +3,4 @@ export { systemCheckWorkflow } from './systemCheck';
 export { registrationWorkflow } from './registration';
 export { caseWorkflow } from './case';
 export { passwordResetWorkflow } from './passwordReset';
+export { identityConfirmationWorkflow } from './identityConfirmation';

@@ -130,7 +130,7 @@ export function sessionRoutes(ctx: ApiContext) {
           throw new HttpError(
             403,
             'account_inactive',
-            `Your account was locked because it was not used for more than ${Math.round(msToNumber(config.INACTIVITY_LOCK_AFTER) / 86_400_000)} days: confirm your identity with Web Customer Service to unlock it`,
+            `Your account was locked because it was not used for more than ${Math.round(msToNumber(config.INACTIVITY_LOCK_AFTER) / 86_400_000)} days: confirm your identity to unlock it with POST /api/identity-confirmations: we email you a code and ask one of your security questions`,
           );
         }
         if (body.hipaaDisclaimerAccepted !== HIPAA_DISCLAIMER.version) {
