@@ -3,6 +3,7 @@ import type { PrismaClient } from '../common/db';
 import { caseActivities } from './cases';
 import { identityConfirmationActivities } from './identityConfirmations';
 import { mailActivities } from './mail';
+import { mfaActivities } from './mfa';
 import { passwordResetActivities } from './passwordResets';
 import { registrationActivities } from './registrations';
 import { systemCheckActivities } from './systemChecks';
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
   const mail = { prisma: deps.prisma, transport: deps.transport, from: deps.mailFrom };
   return {
     ...mailActivities(mail),
+    ...mfaActivities(mail),
     ...systemCheckActivities({ prisma: deps.prisma }),
     ...registrationActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
     ...caseActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),

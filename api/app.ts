@@ -65,7 +65,7 @@ export function createApp(ctx: ApiContext): Express {
   // Middleware, not routes: the route registry (and /openapi.json) stays the one list of endpoints.
   const onPost = (paths: string[], limiter: RequestHandler): RequestHandler => (req, res, next) =>
     req.method === 'POST' && paths.includes(req.path) ? limiter(req, res, next) : next();
-  app.use(onPost(['/api/sessions', '/api/identity-confirmations'], limit(ctx.config.RATE_LIMIT_SIGN_IN, 'sign-in attempts')));
+  app.use(onPost(['/api/sessions', '/api/identity-confirmations', '/api/sessions/mfa', '/api/sessions/mfa/email-code'], limit(ctx.config.RATE_LIMIT_SIGN_IN, 'sign-in attempts')));
   app.use(onPost(['/api/registrations', '/api/registrations/validate'], limit(ctx.config.RATE_LIMIT_REGISTRATION, 'registrations')));
   app.use(onPost(['/api/password-resets', '/api/password-resets/complete'], limit(ctx.config.RATE_LIMIT_PASSWORD_RESET, 'password reset requests')));
   app.use(express.json({ limit: '100kb' }));

@@ -69,6 +69,11 @@ export const envSchema = z.object({
   LOCKOUT_DURATION: duration.default('15m'),
   // Without a sign-in for longer than this, an account is locked until identity is confirmed.
   INACTIVITY_LOCK_AFTER: duration.default('45d'),
+  // Multi-factor sign-in: the key that encrypts TOTP secrets (32 bytes, hex or base64), how long
+  // the second step may take, and how long an emailed code works.
+  MFA_ENCRYPTION_KEY: z.string().min(32).optional(),
+  MFA_CHALLENGE_TTL: duration.default('5m'),
+  MFA_EMAIL_CODE_TTL: duration.default('10m'),
   // How long an emailed password reset link works (once).
   PASSWORD_RESET_TTL: duration.default('30m'),
   // How long the code emailed to unlock an account locked for inactivity works (once).
@@ -95,6 +100,7 @@ export type Config = Env & {
   workflowIdSecret: string;
   supportApiToken: string;
   staffApiToken: string;
+  mfaEncryptionKey: string;
 };
 
 export class ConfigError extends Error {}
@@ -113,7 +119,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('Invalid environment:\n  TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS) or neither (HTTP)');
   }
   if (env.NODE_ENV === 'production') {
-    const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'SUPPORT_API_TOKEN', 'STAFF_API_TOKEN'] as const).filter((k) => !env[k]);
+    const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'SUPPORT_API_TOKEN', 'STAFF_API_TOKEN', 'MFA_ENCRYPTION_KEY'] as const).filter((k) => !env[k]);
     if (missing.length) {
       throw new ConfigError(`Invalid environment:\n${missing.map((k) => `  ${k}: required in production`).join('\n')}`);
     }
@@ -128,6 +134,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     workflowIdSecret: env.WORKFLOW_ID_SECRET ?? 'development-only-workflow-id-secret',
     supportApiToken: env.SUPPORT_API_TOKEN ?? 'development-support-token',
     staffApiToken: env.STAFF_API_TOKEN ?? 'development-staff-token',
+    mfaEncryptionKey: env.MFA_ENCRYPTION_KEY ?? '00'.repeat(32),
   };
 }
 

@@ -32,7 +32,7 @@ test('bad values are all named at once, with what is expected', () => {
 
 test('production refuses to start on the development defaults', () => {
   expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-    /DATABASE_URL: required in production\n\s+SMTP_URL: required in production\n\s+WORKFLOW_ID_SECRET: required in production\n\s+SUPPORT_API_TOKEN: required in production\n\s+STAFF_API_TOKEN: required in production/,
+    /DATABASE_URL: required in production\n\s+SMTP_URL: required in production\n\s+WORKFLOW_ID_SECRET: required in production\n\s+SUPPORT_API_TOKEN: required in production\n\s+STAFF_API_TOKEN: required in production\n\s+MFA_ENCRYPTION_KEY: required in production/,
   );
   const prod = {
     NODE_ENV: 'production',
@@ -41,6 +41,7 @@ test('production refuses to start on the development defaults', () => {
     WORKFLOW_ID_SECRET: 'a-long-random-secret-value',
     SUPPORT_API_TOKEN: 'another-long-random-token',
     STAFF_API_TOKEN: 'a-third-long-random-token',
+    MFA_ENCRYPTION_KEY: 'ab'.repeat(32),
   };
   expect(loadConfig(prod)).toMatchObject({ workflowIdSecret: prod.WORKFLOW_ID_SECRET, supportApiToken: prod.SUPPORT_API_TOKEN, staffApiToken: prod.STAFF_API_TOKEN });
   expect(() => loadConfig({ ...prod, SUPPORT_API_TOKEN: 'short' })).toThrow(/SUPPORT_API_TOKEN: must be at least 16 characters/);

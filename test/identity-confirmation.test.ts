@@ -1,7 +1,7 @@
 import { identityConfirmationWorkflowId } from '../workflows/identityConfirmation';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
-import { PASSWORD, signedInOffice, signInBody } from './support/registration';
+import { PASSWORD, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
 import { startStack, type TestStack } from './support/stack';
 
 /**
@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => stack.stop());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const signIn = (login: string, password = PASSWORD) => api.post('/api/sessions', signInBody(login, password));
+const signIn = (login: string, password = PASSWORD) => signInFully(stack.baseUrl, login, password);
 const isCodeMail = (m: { subject: string }) => m.subject === 'Your provider portal identity code';
 const start = (login: string, password = PASSWORD) => api.post('/api/identity-confirmations', { login, password });
 const confirm = (id: string, code: string, answer: string) => api.post(`/api/identity-confirmations/${id}`, { code, answer });

@@ -3,7 +3,7 @@ import { PASSWORD_MESSAGES } from '../domain/registration';
 import { passwordResetWorkflowId } from '../workflows/passwordReset';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
-import { PASSWORD, registration, signedInOffice, signInBody } from './support/registration';
+import { PASSWORD, registration, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
 import { startStack, type TestStack } from './support/stack';
 
 /**
@@ -26,7 +26,7 @@ afterAll(() => stack.stop());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const isResetMail = (m: { subject: string }) => m.subject === 'Reset your provider portal password';
-const signIn = (login: string, password: string) => api.post('/api/sessions', signInBody(login, password));
+const signIn = (login: string, password: string) => signInFully(stack.baseUrl, login, password);
 
 /** The token of the `n`th reset email (1-based) to `to`, and its link. */
 async function resetLink(to: string, n = 1): Promise<{ link: string; token: string; text: string }> {

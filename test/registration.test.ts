@@ -5,7 +5,7 @@ import { normalizeSecurityAnswer } from '../domain/registration';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { freePort } from './support/ports';
-import { accessKeyLink, isAccessKeyMail, PASSWORD, registration, signInBody } from './support/registration';
+import { accessKeyLink, isAccessKeyMail, PASSWORD, registration, signInBody, signIn as signInFully } from './support/registration';
 import { startStack, type TestStack } from './support/stack';
 import { TcpProxy } from './support/tcp-proxy';
 import { spawnWorker, workerEnvFor } from './support/worker-process';
@@ -52,7 +52,7 @@ async function registerAndConfirm(change?: (r: any) => void) {
 }
 
 async function signIn(login: string, password = PASSWORD) {
-  return api.post('/api/sessions', signInBody(login, password));
+  return signInFully(stack.baseUrl, login, password);
 }
 
 test('register, confirm the email, get activated automatically, sign in', async () => {
@@ -147,6 +147,7 @@ test('register, confirm the email, get activated automatically, sign in', async 
     'registration.active',
     'session.sign_in_failed',
     'registration.first_sign_in',
+    'mfa.enrolled',
     'session.signed_in',
     'session.signed_in',
     'session.signed_out',

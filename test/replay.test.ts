@@ -7,7 +7,7 @@ import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowIds } from '../common/temporal';
 import { testEnv } from './support/env';
 import { apiClient } from './support/http';
-import { accessKeyLink, registration, signedInOffice, signInBody } from './support/registration';
+import { accessKeyLink, registration, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
 import { fixtures, members } from '../prisma/seed/reference';
 import { startStack, type TestStack } from './support/stack';
 
@@ -55,7 +55,7 @@ async function activatedRegistrationHistory() {
   const r = registration();
   expect((await api.post('/api/registrations', r)).status).toBe(201);
   expect((await api.get(await accessKeyLink(stack.mailbox, r.user.email))).status).toBe(200);
-  expect((await api.post('/api/sessions', signInBody(r.login.username, r.login.password))).status).toBe(201);
+  expect((await signInFully(stack.baseUrl, r.login.username, r.login.password)).status).toBe(201);
   const handle = stack.temporal.workflow.getHandle(workflowIds.registration(r.user.email, stack.config.workflowIdSecret));
   await handle.result();
   return handle.fetchHistory();

@@ -1,6 +1,6 @@
 import { HIPAA_DISCLAIMER } from '../domain/hipaa';
 import { apiClient } from './support/http';
-import { PASSWORD, signedInOffice, signInBody } from './support/registration';
+import { PASSWORD, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
 import { startStack, type TestStack } from './support/stack';
 
 /**
@@ -24,7 +24,7 @@ test('the HIPAA disclaimer is accepted at sign-in, and its version is recorded w
   const refused = await api.post('/api/sessions', { login: office.username, password: PASSWORD });
   expect(refused.status).toBe(400);
   expect(refused.body.error).toMatchObject({ code: 'hipaa_disclaimer_required', details: { disclaimer: HIPAA_DISCLAIMER } });
-  const signedIn = await api.post('/api/sessions', signInBody(office.username, PASSWORD));
+  const signedIn = await signInFully(stack.baseUrl, office.username, PASSWORD);
   expect(signedIn.status).toBe(201);
   const sessions = await stack.prisma.session.findMany({ where: { userId: office.userId } });
   expect(sessions.every((s) => s.hipaaVersion === HIPAA_DISCLAIMER.version && s.hipaaAcceptedAt instanceof Date)).toBe(true);
@@ -43,7 +43,7 @@ test('failed sign-ins in a row lock the account for a while, even for the right 
   expect(right.body.error.code).toBe('account_locked');
 
   await sleep(3_200);
-  expect((await api.post('/api/sessions', signInBody(office.username, PASSWORD))).status).toBe(201);
+  expect((await signInFully(stack.baseUrl, office.username, PASSWORD)).status).toBe(201);
   expect(await stack.prisma.user.findUniqueOrThrow({ where: { id: office.userId } })).toMatchObject({ failedSignIns: 0, lockedUntil: null });
   const actions = (await stack.prisma.auditEvent.findMany({ where: { subjectId: office.userId, action: { startsWith: 'session.' } }, orderBy: { id: 'asc' } })).map((e) => e.action);
   expect(actions).toEqual(['session.signed_in', 'session.sign_in_failed', 'session.sign_in_failed', 'session.sign_in_failed', 'session.locked', 'session.sign_in_refused', 'session.signed_in']);
@@ -51,13 +51,13 @@ test('failed sign-ins in a row lock the account for a while, even for the right 
 
 test('sign out everywhere; a session ends after a while without use, but not while it is used', async () => {
   const office = await signedInOffice(stack.baseUrl, stack.mailbox);
-  const a = await api.post('/api/sessions', signInBody(office.username, PASSWORD));
-  const b = await api.post('/api/sessions', signInBody(office.username, PASSWORD));
+  const a = await signInFully(stack.baseUrl, office.username, PASSWORD);
+  const b = await signInFully(stack.baseUrl, office.username, PASSWORD);
   expect((await api.delete('/api/sessions', { authorization: `Bearer ${a.body.token}` })).status).toBe(204);
   expect((await api.get('/api/me', { authorization: `Bearer ${b.body.token}` })).status).toBe(401);
   expect((await api.get('/api/me', office.auth)).status).toBe(401);
 
-  const c = await api.post('/api/sessions', signInBody(office.username, PASSWORD));
+  const c = await signInFully(stack.baseUrl, office.username, PASSWORD);
   const auth = { authorization: `Bearer ${c.body.token}` };
   for (let i = 0; i < 5; i++) {
     await sleep(1_000);
@@ -71,7 +71,7 @@ test('sign out everywhere; a session ends after a while without use, but not whi
 
 test('a browser session needs its CSRF token for changes; an API client with a bearer token does not', async () => {
   const office = await signedInOffice(stack.baseUrl, stack.mailbox);
-  const signedIn = await api.post('/api/sessions', signInBody(office.username, PASSWORD));
+  const signedIn = await signInFully(stack.baseUrl, office.username, PASSWORD);
   const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
   expect((await api.get('/api/me', { cookie })).status).toBe(200);
   const forged = await api.post('/api/drafts', {}, { cookie });

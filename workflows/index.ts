@@ -4,3 +4,4 @@ export { registrationWorkflow } from './registration';
 export { caseWorkflow } from './case';
 export { passwordResetWorkflow } from './passwordReset';
 export { identityConfirmationWorkflow } from './identityConfirmation';
+export { mfaEmailCodeWorkflow } from './mfaEmailCode';

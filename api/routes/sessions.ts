@@ -1,10 +1,14 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import argon2 from 'argon2';
 import { z } from 'zod';
 import { audit } from '../../common/audit';
 import type { User } from '../../generated/prisma/client';
 import { HIPAA_DISCLAIMER } from '../../domain/hipaa';
+import { decryptSecret, encryptSecret, hashCode, mfaKeyFrom, newTotpSecret, totpQrSvg, totpUri, verifyTotp } from '../../domain/mfa';
+import { searchAttributes } from '../../common/searchAttributes';
+import { mfaEmailCodeWorkflow } from '../../workflows/mfaEmailCode';
 import { formatTin, normalizeTin, ROLE_LABELS } from '../../domain/registration';
 import { recordSignInUpdate } from '../../workflows/registration';
 import { authenticate, clientIp, createSession, SESSION_COOKIE, sessionOf } from '../auth';
@@ -35,8 +39,12 @@ const NOT_ACTIVE: Record<Exclude<User['status'], 'ACTIVE'>, [code: string, messa
   EXPIRED: ['account_expired', 'Your username and password expired because they were not used in time after registration: register again'],
 };
 
+const MFA_ATTEMPTS = 5;
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
 export function sessionRoutes(ctx: ApiContext) {
   const { prisma, config } = ctx;
+  const mfaKey = mfaKeyFrom(config.mfaEncryptionKey);
   const session = { kind: 'session' as const, guard: authenticate(ctx) };
   // Verifying against a real hash for unknown users keeps the answer time the same for both.
   const dummyHash = hashSecret('not-a-real-password-only-for-timing');
@@ -73,14 +81,22 @@ export function sessionRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/sessions',
       tag: 'sessions',
-      summary: 'Sign in with username (or email), password and the accepted HIPAA disclaimer version: a bearer token, and an http-only cookie with a CSRF token for browsers',
+      summary: 'Sign in, first step: username (or email), password and the accepted HIPAA disclaimer version; answers with the multi-factor challenge',
       body: z.object({
         login: z.string().trim().min(1, 'login is required: your username or email address').max(254, 'login is too long'),
         password: z.string().min(1, 'password is required').max(1024, 'password is too long'),
         hipaaDisclaimerAccepted: z.string().max(40).optional().describe('The version of the HIPAA disclaimer the user accepted (GET /api/hipaa-disclaimer)'),
       }),
-      status: 201,
-      response: z.object({ token: z.string(), csrfToken: z.string(), expiresAt: z.iso.datetime(), user: meSchema }),
+      status: 200,
+      response: z.object({
+        mfa: z.object({
+          challengeToken: z.string().describe('Send it with the code to POST /api/sessions/mfa'),
+          expiresAt: z.iso.datetime(),
+          method: z.enum(['TOTP', 'ENROLL_TOTP']).describe('ENROLL_TOTP: add the secret (or QR code) to an authenticator app, then send its code'),
+          emailFallback: z.boolean(),
+          enrollment: z.object({ secret: z.string(), otpauthUri: z.string(), qrSvg: z.string() }).optional(),
+        }),
+      }),
       errors: {
         400: 'Invalid request, or the HIPAA disclaimer was not accepted (`details.disclaimer` holds it)',
         401: 'The username or password is not right',
@@ -151,21 +167,117 @@ export function sessionRoutes(ctx: ApiContext) {
             throw err;
           }
         }
-        const created = await createSession(ctx, req, res, user, HIPAA_DISCLAIMER.version);
+        // The password is right: the second factor comes next (enrollment for a user without one).
+        const challengeToken = randomBytes(32).toString('base64url');
+        const secret = user.mfaEnrolledAt ? undefined : newTotpSecret();
+        const expiresAt = new Date(now.getTime() + msToNumber(config.MFA_CHALLENGE_TTL));
         await prisma.$transaction([
-          prisma.user.update({ where: { id: user.id }, data: { lastSignInAt: now, failedSignIns: 0, lockedUntil: null } }),
+          prisma.mfaChallenge.create({
+            data: {
+              id: randomUUID(),
+              userId: user.id,
+              tokenHash: sha256(challengeToken),
+              pendingSecret: secret ? encryptSecret(secret, mfaKey) : null,
+              hipaaVersion: HIPAA_DISCLAIMER.version,
+              expiresAt,
+            },
+          }),
+          prisma.user.update({ where: { id: user.id }, data: { failedSignIns: 0, lockedUntil: null } }),
+        ]);
+        const uri = secret ? totpUri(secret, user.username!) : undefined;
+        return {
+          mfa: {
+            challengeToken,
+            expiresAt: expiresAt.toISOString(),
+            method: secret ? ('ENROLL_TOTP' as const) : ('TOTP' as const),
+            emailFallback: !secret,
+            ...(secret ? { enrollment: { secret, otpauthUri: uri!, qrSvg: await totpQrSvg(uri!) } } : {}),
+          },
+        };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/sessions/mfa',
+      tag: 'sessions',
+      summary: 'The second step of sign-in: the code from the authenticator app (which enrolls it on first use) or an emailed code; opens the session',
+      body: z.object({
+        challengeToken: z.string().min(1, 'challengeToken is required: sign in with your password first'),
+        code: z.string().trim().regex(/^\d{3} ?\d{3}$/, 'code is the 6-digit code from your authenticator app or email'),
+      }),
+      status: 201,
+      response: z.object({ token: z.string(), csrfToken: z.string(), expiresAt: z.iso.datetime(), user: meSchema }),
+      errors: { 401: 'The code is not right, or the sign-in has expired (sign in again)' },
+      handler: async ({ body }, req, res) => {
+        const now = new Date();
+        const challenge = await prisma.mfaChallenge.findUnique({ where: { tokenHash: sha256(body.challengeToken) } });
+        if (!challenge || challenge.usedAt || challenge.expiresAt <= now || challenge.attempts >= MFA_ATTEMPTS) {
+          throw new HttpError(401, 'mfa_challenge_invalid', 'This sign-in has expired or was already used: sign in again with your password');
+        }
+        const user = await prisma.user.findUniqueOrThrow({ where: { id: challenge.userId } });
+        const secret = challenge.pendingSecret ?? user.mfaSecret;
+        const totp = secret ? verifyTotp(decryptSecret(secret, mfaKey), body.code, { lastUsedStep: challenge.pendingSecret ? undefined : (user.mfaLastStep ?? undefined) }) : { ok: false };
+        const byEmail =
+          !totp.ok && !!challenge.emailCodeHash && !!challenge.emailCodeExpiresAt && challenge.emailCodeExpiresAt > now && hashCode(body.code) === challenge.emailCodeHash;
+        if (!totp.ok && !byEmail) {
+          const { attempts } = await prisma.mfaChallenge.update({ where: { id: challenge.id }, data: { attempts: { increment: 1 } } });
+          await audit(prisma, { actor: `user:${user.id}`, action: 'session.mfa_failed', subjectType: 'user', subjectId: user.id, details: { attempts }, ip: clientIp(req) });
+          throw new HttpError(401, 'invalid_code', `The code is not right: ${Math.max(0, MFA_ATTEMPTS - attempts)} attempt(s) left`, { attemptsLeft: Math.max(0, MFA_ATTEMPTS - attempts) });
+        }
+        // One use per challenge, and one use per TOTP time step (a code is never accepted twice).
+        const used = await prisma.mfaChallenge.updateMany({ where: { id: challenge.id, usedAt: null }, data: { usedAt: now } });
+        if (!used.count) throw new HttpError(401, 'mfa_challenge_invalid', 'This sign-in was already used: sign in again with your password');
+        if (totp.ok && challenge.pendingSecret) {
+          await prisma.user.update({ where: { id: user.id }, data: { mfaSecret: challenge.pendingSecret, mfaEnrolledAt: now, mfaLastStep: totp.step } });
+          await audit(prisma, { actor: `user:${user.id}`, action: 'mfa.enrolled', subjectType: 'user', subjectId: user.id, details: { method: 'totp' }, ip: clientIp(req) });
+        } else if (totp.ok) {
+          const step = await prisma.user.updateMany({
+            where: { id: user.id, OR: [{ mfaLastStep: null }, { mfaLastStep: { lt: totp.step! } }] },
+            data: { mfaLastStep: totp.step },
+          });
+          if (!step.count) throw new HttpError(401, 'invalid_code', 'This code was already used: wait for the next one');
+        }
+        const created = await createSession(ctx, req, res, user, challenge.hipaaVersion);
+        await prisma.$transaction([
+          prisma.user.update({ where: { id: user.id }, data: { lastSignInAt: now } }),
           prisma.auditEvent.create({
             data: {
               actor: `user:${user.id}`,
               action: 'session.signed_in',
               subjectType: 'user',
               subjectId: user.id,
-              details: { hipaaDisclaimer: HIPAA_DISCLAIMER.version },
+              details: { hipaaDisclaimer: challenge.hipaaVersion, mfa: totp.ok ? 'totp' : 'email' },
               ip: clientIp(req),
             },
           }),
         ]);
         return { token: created.token, csrfToken: created.csrfToken, expiresAt: created.expiresAt.toISOString(), user: await me(user.id) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/api/sessions/mfa/email-code',
+      tag: 'sessions',
+      summary: 'Email a sign-in code instead of using the authenticator app (for users who enrolled one)',
+      body: z.object({ challengeToken: z.string().min(1, 'challengeToken is required: sign in with your password first') }),
+      status: 202,
+      response: z.object({ message: z.string() }),
+      errors: { 401: 'The sign-in has expired', 409: 'Enroll the authenticator app first: the first sign-in needs it' },
+      handler: async ({ body }) => {
+        const challenge = await prisma.mfaChallenge.findUnique({ where: { tokenHash: sha256(body.challengeToken) } });
+        if (!challenge || challenge.usedAt || challenge.expiresAt <= new Date()) {
+          throw new HttpError(401, 'mfa_challenge_invalid', 'This sign-in has expired or was already used: sign in again with your password');
+        }
+        if (challenge.pendingSecret) {
+          throw new HttpError(409, 'mfa_enrollment_required', 'Set up the authenticator app first: the first sign-in enrolls it, and emailed codes are the fallback afterwards');
+        }
+        await ctx.temporal.workflow.start(mfaEmailCodeWorkflow, {
+          taskQueue: config.TEMPORAL_TASK_QUEUE,
+          workflowId: `mfa-email-code-${randomUUID()}`,
+          args: [{ challengeId: challenge.id, ttlMs: msToNumber(config.MFA_EMAIL_CODE_TTL) }],
+          typedSearchAttributes: [{ key: searchAttributes.RecordType, value: 'MFA_EMAIL_CODE' }],
+        });
+        return { message: 'A sign-in code is on its way to your email address' };
       },
     }),
     defineRoute({

@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { HIPAA_DISCLAIMER } from '../../domain/hipaa';
+import { totpCode } from '../../domain/mfa';
+import { testEnv } from './env';
+import { Mailbox as CaptureMailbox } from './mailbox';
 import { TERMS_VERSION } from '../../domain/registration';
 
 /** What a person sends to sign in (the HIPAA disclaimer accepted). */
@@ -51,6 +54,65 @@ export async function accessKeyLink(mailbox: Mailbox, to: string, n = 1): Promis
   return link;
 }
 
+/**
+ * The authenticator app of the test users: the TOTP secret each enrolled at first sign-in (by
+ * username and email), and the last time step used (the server accepts each step once).
+ */
+const authenticator = new Map<string, { secret: string; lastStep: number; email?: string }>();
+
+interface SignInAnswer {
+  status: number;
+  headers: Headers;
+  body: any;
+}
+
+async function postJson(url: string, body: unknown): Promise<SignInAnswer> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, headers: res.headers, body: await res.json() };
+}
+
+/**
+ * Signs in as a person does: password and HIPAA disclaimer, then a real TOTP code (enrolling the
+ * app on first sign-in), or an emailed code when this step's TOTP code was used already.
+ * Answers with the first refusal, or the session (201).
+ */
+export async function signIn(baseUrl: string, login: string, password: string): Promise<SignInAnswer> {
+  const first = await postJson(`${baseUrl}/api/sessions`, signInBody(login, password));
+  if (first.status !== 200) return first;
+  const { challengeToken, method, enrollment } = first.body.mfa;
+  const key = login.toLowerCase();
+  let app = authenticator.get(key);
+  if (method === 'ENROLL_TOTP') {
+    app = { secret: enrollment.secret, lastStep: -1 };
+    authenticator.set(key, app);
+  }
+  if (!app) throw new Error(`no authenticator for ${login}: it enrolled elsewhere`);
+  const now = Date.now();
+  const step = Math.floor(now / 30_000);
+  let code: string;
+  if (app.lastStep < step + 1) {
+    const use = Math.max(step, app.lastStep + 1);
+    code = totpCode(app.secret, use * 30_000 + 1_000);
+    app.lastStep = use;
+  } else {
+    // Both usable steps are spent: ask for an emailed code, as a person would.
+    const asked = await postJson(`${baseUrl}/api/sessions/mfa/email-code`, { challengeToken });
+    if (asked.status !== 202) return asked;
+    const mailbox = new CaptureMailbox(testEnv('mailboxUrl'));
+    const isCode = (m: { subject: string }) => m.subject === 'Your provider portal sign-in code';
+    const seen = (await mailbox.list(app.email!)).filter(isCode).length;
+    const mails = await mailbox.waitFor(app.email!, { count: seen + 1, match: isCode });
+    code = /code is (\d{6})/.exec(mails[mails.length - 1]!.text)![1]!;
+  }
+  const second = await postJson(`${baseUrl}/api/sessions/mfa`, { challengeToken, code });
+  if (second.status === 201) {
+    app.email = second.body.user.email;
+    authenticator.set(second.body.user.username.toLowerCase(), app);
+    authenticator.set(second.body.user.email.toLowerCase(), app);
+  }
+  return second;
+}
+
 /** Registers an office through the API, follows the emailed link and signs in: its bearer header. */
 export async function signedInOffice(
   baseUrl: string,
@@ -65,8 +127,8 @@ export async function signedInOffice(
   const link = await accessKeyLink(mailbox, r.user.email);
   const confirmed = await fetch(link, { headers: { accept: 'application/json' } });
   if (confirmed.status !== 200) throw new Error(`email link failed: ${confirmed.status} ${await confirmed.text()}`);
-  const session = await post('/api/sessions', signInBody(r.login.username, r.login.password));
-  const body = (await session.json()) as { token: string; user: { userId: string } };
+  const session = await signIn(baseUrl, r.login.username, r.login.password);
+  const body = session.body as { token: string; user: { userId: string } };
   if (session.status !== 201) throw new Error(`sign-in failed: ${session.status} ${JSON.stringify(body)}`);
   return { auth: { authorization: `Bearer ${body.token}` }, userId: body.user.userId, username: r.login.username, email: r.user.email };
 }
