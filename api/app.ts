@@ -27,6 +27,10 @@ export function createApp(ctx: ApiContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // Client addresses feed the rate limits and the audit log: behind a proxy they come from it.
+  if (ctx.config.TRUST_PROXY) {
+    app.set('trust proxy', /^\d+$/.test(ctx.config.TRUST_PROXY) ? Number(ctx.config.TRUST_PROXY) : ctx.config.TRUST_PROXY);
+  }
   app.use(
     pinoHttp({
       logger: ctx.log,

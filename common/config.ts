@@ -34,6 +34,9 @@ export const envSchema = z.object({
   TLS_CERT_FILE: z.string().min(1).optional(),
   TLS_KEY_FILE: z.string().min(1).optional(),
   // Requests per client address per window on sign-in, registration and password reset.
+  // Behind a load balancer or TLS proxy: which proxies' X-Forwarded-For to believe, as Express
+  // reads it ("loopback", a subnet list, or a hop count). Unset: the client address as it connects.
+  TRUST_PROXY: z.string().min(1).optional(),
   RATE_LIMIT_WINDOW: duration.default('15m'),
   RATE_LIMIT_SIGN_IN: z.coerce.number().int().positive().default(20),
   RATE_LIMIT_REGISTRATION: z.coerce.number().int().positive().default(10),

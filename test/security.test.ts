@@ -47,6 +47,24 @@ test('sign-in attempts are rate limited per address, in the error shape', async 
     expect(attempts[3]!.headers.get('ratelimit-policy')).toMatch(/q=3; w=60/);
     // Other endpoints are not limited by it.
     expect((await limited.get('/healthz')).status).toBe(200);
+    // Without TRUST_PROXY a forged X-Forwarded-For does not give a fresh address.
+    expect((await limited.post('/api/sessions', { login: 'nobody-here', password: 'x' }, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
+  } finally {
+    server.closeAllConnections?.();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('behind a trusted proxy, each client address has its own limit', async () => {
+  const config = { ...stack.config, RATE_LIMIT_SIGN_IN: 1, RATE_LIMIT_WINDOW: '1m' as const, TRUST_PROXY: 'loopback' };
+  const app = createApp({ config, log: createLogger('silent', 'test'), prisma: stack.prisma, temporal: stack.temporal });
+  const { server, url } = await listen(app, { API_HOST: '127.0.0.1', API_PORT: 0 });
+  try {
+    const proxied = apiClient(url);
+    const from = (ip: string) => proxied.post('/api/sessions', { login: 'nobody-here', password: 'x' }, { 'x-forwarded-for': ip });
+    expect((await from('203.0.113.1')).status).toBe(401);
+    expect((await from('203.0.113.1')).status).toBe(429);
+    expect((await from('203.0.113.2')).status).toBe(401);
   } finally {
     server.closeAllConnections?.();
     await new Promise<void>((r) => server.close(() => r()));
