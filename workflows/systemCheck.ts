@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   defineQuery,
@@ -58,15 +59,24 @@ export async function systemCheckWorkflow(input: SystemCheckInput): Promise<Syst
   };
 
   setHandler(systemCheckStatusQuery, () => view);
+  let mailedRecorded = false;
   setHandler(
     confirmSystemCheckUpdate,
     async () => {
+      // The email leaves before MAILED is recorded, so a quick click can arrive first: wait for
+      // the record (in order, so the mirror ends CONFIRMED), then confirm.
+      await condition(() => mailedRecorded);
+      if (view.state !== 'MAILED') {
+        throw ApplicationFailure.create({ type: 'NotWaiting', message: `This check is ${view.state.toLowerCase()}, not waiting for confirmation` });
+      }
       await setState('CONFIRMED');
       return view;
     },
     {
       validator: (token: string) => {
-        if (view.state !== 'MAILED') throw new Error(`This check is ${view.state.toLowerCase()}, not waiting for confirmation`);
+        if (view.state !== 'MAILED' && view.state !== 'PENDING') {
+          throw new Error(`This check is ${view.state.toLowerCase()}, not waiting for confirmation`);
+        }
         if (token !== input.token) throw new Error('The confirmation link is not valid for this check');
       },
     },
@@ -82,6 +92,7 @@ export async function systemCheckWorkflow(input: SystemCheckInput): Promise<Syst
       `Follow this link to confirm that mail reaches you:\n${input.confirmUrl}\n`,
   });
   await setState('MAILED');
+  mailedRecorded = true;
 
   const confirmed = await condition(() => view.state === 'CONFIRMED', input.timeout);
   if (!confirmed) await setState('EXPIRED');

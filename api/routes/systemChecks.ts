@@ -81,7 +81,8 @@ export function systemCheckRoutes(ctx: ApiContext) {
       errors: { 404: 'No such check', 409: 'The link is wrong, already used, or the check expired' },
       handler: async ({ params, query }, req, res) => {
         const current = await view(params.checkId); // 404 before the update when the check does not exist
-        if (current.state !== 'MAILED') {
+        // PENDING too: the email can arrive before the workflow records that it was sent.
+        if (current.state !== 'MAILED' && current.state !== 'PENDING') {
           throw new HttpError(409, 'cannot_confirm', `This check is ${current.state.toLowerCase()}; start a new one to check again`);
         }
         let result: SystemCheckView;
