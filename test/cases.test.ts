@@ -248,7 +248,8 @@ test('the decision timeframe: a warning to the supervisor queue at 80%, then a b
   expect(queue).toContain(n);
   const breached = await eventually(() => caseOf(n), (v) => !!v.breachedAt, 15_000);
   expect(breached.events.map((e: { type: string }) => e.type)).toEqual(expect.arrayContaining(['timeframe_warning', 'timeframe_breached']));
-  const row = await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n } });
+  // The mirror follows the workflow's timer by a moment.
+  const row = await eventually(() => stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n } }), (c) => c.breachedAt !== null);
   expect(row.breachedAt).toBeInstanceOf(Date);
 });
 
@@ -258,14 +259,6 @@ test('an order expires with its timer; an extension within the grace gives a new
   const first = view.exams[0].orders[0].number;
   const expired = await eventually(() => caseOf(n), (v) => v.exams[0].orders[0].status === 'EXPIRED', 15_000);
   expect(expired.exams[0].status).toBe('APPROVED');
-  // Change the servicing provider of the active order: checked, recorded in the timeline, audited.
-  const worcester = '2900000037'; // Worcester Hills Medical Center Radiology: MRI, in network NEBHP
-  const changed = await api.post(`/api/cases/${n}/exams/1/servicing-provider`, { npi: worcester }, office.auth);
-  expect(changed.status).toBe(200);
-  expect(changed.body.exams[0]).toMatchObject({ servicingProviderNpi: worcester, orders: [{ status: 'ACTIVE', sequence: 1 }] });
-  expect(changed.body.events.at(-1)).toMatchObject({ type: 'provider_changed', summary: expect.stringContaining('Worcester Hills') });
-  expect(await stack.prisma.caseExam.findFirstOrThrow({ where: { case: { caseNumber: n } } })).toMatchObject({ servicingNpi: worcester });
-
   const extended = await api.post(`/api/cases/${n}/exams/1/extension`, {}, office.auth);
   expect(extended.status).toBe(200);
   expect(extended.body.exams[0].orders.map((o: { status: string }) => o.status)).toEqual(['SUPERSEDED', 'ACTIVE']);
