@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { audit } from '../common/audit';
 import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
-import { hashToken } from './registrations';
+import { hashToken } from '../common/tokens';
 
 /** Whose password: a login as typed (self-service; may match nobody) or a user id (support). */
 export type ResetTarget = { login: string } | { userId: string };

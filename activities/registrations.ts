@@ -1,6 +1,7 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { audit } from '../common/audit';
+import { hashToken } from '../common/tokens';
 import type { PrismaClient } from '../common/db';
 import { Prisma } from '../generated/prisma/client';
 import type { ProviderRole } from '../generated/prisma/enums';
@@ -43,7 +44,6 @@ export function organizationKey(name: string): string {
     .join(' ');
 }
 
-export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export function registrationActivities(deps: MailDeps & { publicBaseUrl: string }) {
   const { prisma } = deps;

@@ -1,6 +1,7 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Request, RequestHandler, Response } from 'express';
+import { hashToken } from '../common/tokens';
 import type { User } from '../generated/prisma/client';
 import type { ApiContext } from './context';
 import { HttpError } from './errors';
@@ -12,7 +13,6 @@ import { HttpError } from './errors';
  */
 export const SESSION_COOKIE = 'pa_session';
 
-const hash = (token: string) => createHash('sha256').update(token).digest('hex');
 
 export interface SessionInfo {
   sessionId: string;
@@ -31,8 +31,8 @@ export async function createSession(ctx: ApiContext, req: Request, res: Response
     data: {
       id: randomUUID(),
       userId: user.id,
-      tokenHash: hash(token),
-      csrfHash: hash(csrfToken),
+      tokenHash: hashToken(token),
+      csrfHash: hashToken(csrfToken),
       expiresAt,
       ip: clientIp(req),
       userAgent: req.get('user-agent')?.slice(0, 300),
@@ -76,7 +76,7 @@ export function authenticate(ctx: ApiContext): RequestHandler {
     try {
       const given = tokenOf(req);
       if (!given) throw new HttpError(401, 'not_signed_in', 'Sign in first: send the session token as a Bearer token or cookie');
-      const session = await ctx.prisma.session.findUnique({ where: { tokenHash: hash(given.token) }, include: { user: true } });
+      const session = await ctx.prisma.session.findUnique({ where: { tokenHash: hashToken(given.token) }, include: { user: true } });
       const now = Date.now();
       if (!session || session.revokedAt || session.expiresAt.getTime() <= now) {
         throw new HttpError(401, 'session_expired', 'Your session has ended: sign in again');
@@ -87,7 +87,7 @@ export function authenticate(ctx: ApiContext): RequestHandler {
       }
       if (given.via === 'cookie' && !SAFE_METHODS.has(req.method)) {
         const csrf = req.get('x-csrf-token') ?? '';
-        if (!session.csrfHash || hash(csrf) !== session.csrfHash) {
+        if (!session.csrfHash || hashToken(csrf) !== session.csrfHash) {
           throw new HttpError(403, 'csrf_token_invalid', 'Send the X-CSRF-Token header you received at sign-in with every change');
         }
       }

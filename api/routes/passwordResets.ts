@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { msToNumber } from '@temporalio/common/lib/time';
 import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
-import { hashToken } from '../../activities/registrations';
+import { hashToken } from '../../common/tokens';
 import type { ResetTarget } from '../../activities/passwordResets';
 import { searchAttributes } from '../../common/searchAttributes';
 import { PASSWORD_MESSAGES, PASSWORD_MIN_LENGTH, passwordProblems } from '../../domain/registration';

@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { searchAttributes } from '../../common/searchAttributes';
 import { workflowIds } from '../../common/temporal';
 import type { RegistrationStatus, User } from '../../generated/prisma/client';
-import { hashToken } from '../../activities/registrations';
+import { hashToken } from '../../common/tokens';
 import {
   formatTin,
   normalizeSecurityAnswer,

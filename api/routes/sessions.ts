@@ -1,9 +1,10 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import argon2 from 'argon2';
 import { z } from 'zod';
 import { audit } from '../../common/audit';
+import { hashToken } from '../../common/tokens';
 import type { User } from '../../generated/prisma/client';
 import { HIPAA_DISCLAIMER } from '../../domain/hipaa';
 import { decryptSecret, encryptSecret, hashCode, mfaKeyFrom, newTotpSecret, totpQrSvg, totpUri, verifyTotp } from '../../domain/mfa';
@@ -40,7 +41,6 @@ const NOT_ACTIVE: Record<Exclude<User['status'], 'ACTIVE'>, [code: string, messa
 };
 
 const MFA_ATTEMPTS = 5;
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 export function sessionRoutes(ctx: ApiContext) {
   const { prisma, config } = ctx;
@@ -176,7 +176,7 @@ export function sessionRoutes(ctx: ApiContext) {
             data: {
               id: randomUUID(),
               userId: user.id,
-              tokenHash: sha256(challengeToken),
+              tokenHash: hashToken(challengeToken),
               pendingSecret: secret ? encryptSecret(secret, mfaKey) : null,
               hipaaVersion: HIPAA_DISCLAIMER.version,
               expiresAt,
@@ -210,7 +210,7 @@ export function sessionRoutes(ctx: ApiContext) {
       errors: { 401: 'The code is not right, or the sign-in has expired (sign in again)' },
       handler: async ({ body }, req, res) => {
         const now = new Date();
-        const challenge = await prisma.mfaChallenge.findUnique({ where: { tokenHash: sha256(body.challengeToken) } });
+        const challenge = await prisma.mfaChallenge.findUnique({ where: { tokenHash: hashToken(body.challengeToken) } });
         if (!challenge || challenge.usedAt || challenge.expiresAt <= now || challenge.attempts >= MFA_ATTEMPTS) {
           throw new HttpError(401, 'mfa_challenge_invalid', 'This sign-in has expired or was already used: sign in again with your password');
         }
@@ -264,7 +264,7 @@ export function sessionRoutes(ctx: ApiContext) {
       response: z.object({ message: z.string() }),
       errors: { 401: 'The sign-in has expired', 409: 'Enroll the authenticator app first: the first sign-in needs it' },
       handler: async ({ body }) => {
-        const challenge = await prisma.mfaChallenge.findUnique({ where: { tokenHash: sha256(body.challengeToken) } });
+        const challenge = await prisma.mfaChallenge.findUnique({ where: { tokenHash: hashToken(body.challengeToken) } });
         if (!challenge || challenge.usedAt || challenge.expiresAt <= new Date()) {
           throw new HttpError(401, 'mfa_challenge_invalid', 'This sign-in has expired or was already used: sign in again with your password');
         }
