@@ -45,6 +45,13 @@ export function organizationKey(name: string): string {
 }
 
 
+/**
+ * The once-only key of a registration's email. One email address keeps one workflow id across
+ * registrations (a rejected, expired or disabled office registers again), so the registration id
+ * tells a new registration's email from the last one's.
+ */
+const emailPurpose = (registrationId: string, what: string) => `${what}:${registrationId}`;
+
 export function registrationActivities(deps: MailDeps & { publicBaseUrl: string }) {
   const { prisma } = deps;
 
@@ -125,7 +132,7 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
       const { registrationId, sendNumber } = args;
       const u = await user(registrationId);
       const where = { userId_sendNumber: { userId: registrationId, sendNumber } };
-      await deliverOnce(deps, currentWorkflowId(), `access-key-${sendNumber}`, async () => {
+      await deliverOnce(deps, currentWorkflowId(), emailPurpose(registrationId, `access-key-${sendNumber}`), async () => {
         const token = randomBytes(24).toString('base64url');
         const now = new Date();
         const expiresAt = new Date(now.getTime() + args.ttlMs);
@@ -253,7 +260,7 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
 
     /** The activation-status and expiry emails, composed from the account, sent once each. */
     async sendRegistrationEmail(args: { registrationId: string; kind: EmailKind; reason?: string; signInBy?: string }): Promise<void> {
-      await deliverOnce(deps, currentWorkflowId(), `registration-${args.kind}`, async () => {
+      await deliverOnce(deps, currentWorkflowId(), emailPurpose(args.registrationId, `registration-${args.kind}`), async () => {
         const u = await user(args.registrationId);
         const to = u.email ?? u.releasedEmail!;
         const hello = `Hello ${u.firstName} ${u.lastName},`;

@@ -336,6 +336,9 @@ test('support rejects with a reason: the office is emailed the reason and may re
   const second = await api.post('/api/registrations', again);
   expect([second.status, second.body.error]).toEqual([201, undefined]);
   expect(second.body.registrationId).not.toBe(registrationId);
+  // Its own emails: the same address (and workflow id) as the rejected one, a new registration.
+  expect((await fetch(await accessKeyLink(stack.mailbox, r.user.email, 2), { headers: { accept: 'application/json' } })).status).toBe(200);
+  await stack.mailbox.waitFor(r.user.email, { match: (m) => m.subject === 'Your provider portal account is active' });
   const old = await stack.prisma.user.findUniqueOrThrow({ where: { id: registrationId } });
   expect(old).toMatchObject({ email: null, releasedEmail: r.user.email, status: 'REJECTED' });
 });
@@ -376,7 +379,7 @@ test('with the mail server unreachable the registration is still accepted, and t
   expect(created.status).toBe(201);
   const workflowId = workflowIds.registration(r.user.email, stack.config.workflowIdSecret);
   const failing = await eventually(
-    () => stack.prisma.emailDelivery.findUnique({ where: { workflowId_purpose: { workflowId, purpose: 'access-key-1' } } }),
+    () => stack.prisma.emailDelivery.findUnique({ where: { workflowId_purpose: { workflowId, purpose: `access-key-1:${created.body.registrationId}` } } }),
     (d) => (d?.attempts ?? 0) >= 2,
     15_000,
   );
@@ -407,7 +410,7 @@ test('the worker killed (SIGKILL) in the middle: the registration completes on a
     const following = api.get(link); // the office clicks; it answers once verification ran
     const workflowId = workflowIds.registration(r.user.email, stack.config.workflowIdSecret);
     await eventually(
-      () => stack.prisma.emailDelivery.findUnique({ where: { workflowId_purpose: { workflowId, purpose: 'registration-activated' } } }),
+      () => stack.prisma.emailDelivery.findUnique({ where: { workflowId_purpose: { workflowId, purpose: `registration-activated:${created.body.registrationId}` } } }),
       (d) => (d?.attempts ?? 0) >= 1,
       15_000,
     );
