@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Prisma } from '../generated/prisma/client';
 import type { DraftContent } from '../domain/draft';
 import { newOrderNumber } from '../domain/orders';
+import { normalizeTin } from '../domain/registration';
 import type { CaseEvent, CaseView } from '../workflows/case';
 import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
 import { evaluateRequest, reviewRequest } from './requestChecks';
@@ -94,6 +95,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
               program: exams[0]!.program,
               urgency: args.request.urgency!,
               orderingNpi: review.orderingProvider!.npi,
+              orderingTin: normalizeTin(review.orderingProvider!.tin)!,
               status: 'PENDED',
               waitingOn: 'NOBODY',
               submittedAt: new Date(args.submittedAt),

@@ -3,9 +3,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { audit } from '../common/audit';
 import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
 import { hashToken } from '../common/tokens';
+import type { PasswordLinkPurpose, User } from '../generated/prisma/client';
 
-/** Whose password: a login as typed (self-service; may match nobody) or a user id (support). */
+/** Whose password: a login as typed (self-service; may match nobody) or a user id (staff). */
 export type ResetTarget = { login: string } | { userId: string };
+export type { PasswordLinkPurpose };
 
 // The workflow's RESET_NOT_USABLE (activities do not import workflow code).
 const RESET_NOT_USABLE = 'PasswordResetNotUsable';
@@ -23,6 +25,26 @@ export function passwordResetActivities(deps: MailDeps & { publicBaseUrl: string
     return prisma.user.findFirst({ where: login.includes('@') ? { email: login } : { usernameKey: login } });
   };
 
+  /** Why this link may not be issued for the account, or undefined when it may. */
+  const notEligible = (u: User | null, purpose: PasswordLinkPurpose): string | undefined => {
+    if (!u) return 'unknown_login';
+    if (u.disabledAt) return 'disabled';
+    if (!u.email) return 'no_email';
+    if (purpose === 'INVITATION') return u.accessRole !== 'PROVIDER' && u.status === 'PENDING_EMAIL' ? undefined : `invitation_for_${u.status.toLowerCase()}`;
+    return u.status === 'ACTIVE' ? undefined : `status_${u.status.toLowerCase()}`;
+  };
+
+  const invitationText = (u: User, link: string, expiresAt: Date) => [
+    `Hello ${u.firstName} ${u.lastName},`,
+    '',
+    `An administrator created a prior-authorization portal account for you: username ${u.username}.`,
+    'Follow this link to choose your password:',
+    link,
+    '',
+    `The link works once and until ${when(expiresAt)}; after that, ask your administrator for a new one.`,
+    'When you first sign in, you will set up an authenticator app for multi-factor sign-in.',
+  ];
+
   return {
     /**
      * Issues the reset's token (replacing the user's older unused links) and emails its link,
@@ -31,29 +53,34 @@ export function passwordResetActivities(deps: MailDeps & { publicBaseUrl: string
      */
     async issuePasswordReset(args: {
       resetId: string;
+      /** RESET when absent (workflows started before invitations). */
+      purpose?: PasswordLinkPurpose;
       target: ResetTarget;
       requestedBy: string;
+      requestedById?: string;
       ttlMs: number;
       ip?: string;
     }): Promise<{ expiresAt: string; replacedIds: string[] } | null> {
       const { resetId, requestedBy, ip } = args;
+      const purpose = args.purpose ?? 'RESET';
       const u = await accountOf(args.target);
       // Self-service requests are unauthenticated: whoever asked is anonymous until the link is used.
-      const actor = requestedBy === 'user' ? 'anonymous' : requestedBy;
-      if (!u || u.status !== 'ACTIVE' || u.disabledAt || !u.email) {
+      const actor = args.requestedById ? `user:${args.requestedById}` : requestedBy === 'user' ? 'anonymous' : requestedBy;
+      const refused = notEligible(u, purpose);
+      if (refused || !u?.email) {
         await audit(prisma, {
           actor,
-          action: 'password.reset_refused',
+          action: purpose === 'INVITATION' ? 'account.invitation_refused' : 'password.reset_refused',
           subjectType: 'user',
           subjectId: u?.id ?? '-',
-          details: { resetId, reason: !u ? 'unknown_login' : u.disabledAt ? 'disabled' : `status_${u.status.toLowerCase()}` },
+          details: { resetId, reason: refused ?? 'no_email' },
           ip,
         });
         return null;
       }
       const email = u.email;
 
-      await deliverOnce(deps, currentWorkflowId(), 'password-reset', async () => {
+      await deliverOnce(deps, currentWorkflowId(), purpose === 'INVITATION' ? 'invitation' : 'password-reset', async () => {
         const token = randomBytes(24).toString('base64url');
         const now = new Date();
         const expiresAt = new Date(now.getTime() + args.ttlMs);
@@ -71,11 +98,11 @@ export function passwordResetActivities(deps: MailDeps & { publicBaseUrl: string
             return;
           }
           await tx.passwordReset.create({
-            data: { id: resetId, userId: u.id, tokenHash: hashToken(token), requestedBy, createdAt: now, expiresAt },
+            data: { id: resetId, userId: u.id, purpose, tokenHash: hashToken(token), requestedBy, createdAt: now, expiresAt },
           });
           await audit(tx, {
             actor,
-            action: 'password.reset_requested',
+            action: purpose === 'INVITATION' ? 'account.invitation_sent' : 'password.reset_requested',
             subjectType: 'user',
             subjectId: u.id,
             details: { resetId, requestedBy, expiresAt: expiresAt.toISOString() },
@@ -83,6 +110,9 @@ export function passwordResetActivities(deps: MailDeps & { publicBaseUrl: string
           });
         });
         const link = `${deps.publicBaseUrl}/api/password-resets/complete?token=${token}`;
+        if (purpose === 'INVITATION') {
+          return { to: email, subject: 'Set up your prior-authorization portal account', text: invitationText(u, link, expiresAt).join('\n') };
+        }
         return {
           to: email,
           subject: 'Reset your provider portal password',
@@ -91,7 +121,9 @@ export function passwordResetActivities(deps: MailDeps & { publicBaseUrl: string
             '',
             requestedBy === 'user'
               ? `We received a request to reset the password of your provider portal account ${u.username}.`
-              : `Web Customer Service started a password reset of your provider portal account ${u.username}, as you asked.`,
+              : requestedBy.startsWith('admin:')
+                ? `An administrator started a password reset of your portal account ${u.username}.`
+                : `Web Customer Service started a password reset of your provider portal account ${u.username}, as you asked.`,
             'Follow this link to choose a new password:',
             link,
             '',
@@ -135,17 +167,31 @@ export function passwordResetActivities(deps: MailDeps & { publicBaseUrl: string
           if (reset.supersededAt) return 'This link was replaced by a newer one: use the link in the most recent email';
           return 'This link has expired: ask for a new password reset link';
         }
+        const holder = await tx.user.findUniqueOrThrow({ where: { id: reset.userId } });
+        // Disabled after the link was sent: the link dies with the account.
+        // Thrown, not returned: the link's use rolls back with the rest.
+        if (holder.disabledAt) throw notUsable('This account is disabled: ask your administrator');
+        const activate = reset.purpose === 'INVITATION' && holder.status === 'PENDING_EMAIL';
         await tx.user.update({
           where: { id: reset.userId },
-          data: { passwordHash: args.passwordHash, failedSignIns: 0, lockedUntil: null },
+          data: {
+            passwordHash: args.passwordHash,
+            failedSignIns: 0,
+            lockedUntil: null,
+            // Following the emailed invitation proves the address, and activates the account.
+            ...(activate ? { status: 'ACTIVE', emailVerifiedAt: now, activatedAt: now } : {}),
+          },
         });
         const { count: sessionsRevoked } = await tx.session.updateMany({
           where: { userId: reset.userId, revokedAt: null },
           data: { revokedAt: now },
         });
+        if (activate) {
+          await audit(tx, { actor: `user:${reset.userId}`, action: 'account.activated', subjectType: 'user', subjectId: reset.userId, details: { resetId: reset.id }, ip: args.ip });
+        }
         await audit(tx, {
           actor: `user:${reset.userId}`,
-          action: 'password.reset',
+          action: reset.purpose === 'INVITATION' ? 'password.set' : 'password.reset',
           subjectType: 'user',
           subjectId: reset.userId,
           details: { resetId: reset.id, requestedBy: reset.requestedBy, sessionsRevoked },

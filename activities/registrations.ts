@@ -60,8 +60,8 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
   return {
     /**
      * Persists the account. A username or email held by a live account is a non-retryable
-     * DuplicateAccount failure; one held by a rejected or expired account is released to this
-     * registration (those must register again). Idempotent under retry.
+     * DuplicateAccount failure; one held by a rejected, expired or disabled office account is
+     * released to this registration (those must register again). Idempotent under retry.
      */
     async createAccount(args: { registrationId: string; account: NewAccount }): Promise<void> {
       const { registrationId, account: a } = args;
@@ -71,10 +71,11 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
           if (await tx.user.findUnique({ where: { id: registrationId }, select: { id: true } })) return;
           const holders = await tx.user.findMany({
             where: { OR: [{ usernameKey: a.usernameKey }, { email: a.email }] },
-            select: { id: true, status: true, usernameKey: true, email: true, username: true },
+            select: { id: true, status: true, usernameKey: true, email: true, username: true, accessRole: true, disabledAt: true },
           });
           for (const h of holders) {
-            if (h.status !== 'REJECTED' && h.status !== 'EXPIRED') {
+            const releasable = h.accessRole === 'PROVIDER' && (h.status === 'REJECTED' || h.status === 'EXPIRED' || h.disabledAt);
+            if (!releasable) {
               throw duplicate(h.usernameKey === a.usernameKey ? 'username' : 'email');
             }
             await tx.user.update({
@@ -203,7 +204,7 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
         reasons.push(`The TINs belong to different organizations on file: ${orgs.map((o) => o.name).join('; ')}`);
       }
       for (const org of orgs) {
-        if (organizationKey(org.name) !== organizationKey(u.organizationName)) {
+        if (organizationKey(org.name) !== organizationKey(u.organizationName ?? '')) {
           const tins = roster.filter((r) => r.organizationId === org.id).map((r) => formatTin(r.tin));
           reasons.push(`The organization name "${u.organizationName}" does not match "${org.name}", the name on file for TIN ${tins.join(', ')}`);
         }
@@ -232,6 +233,7 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
       status: 'ACTIVE' | 'REJECTED' | 'EXPIRED';
       reason?: string;
       decidedBy?: string;
+      decidedById?: string;
     }): Promise<void> {
       const now = new Date();
       const stamp = { ACTIVE: { activatedAt: now }, REJECTED: { rejectedAt: now }, EXPIRED: { expiredAt: now } }[args.status];
@@ -249,11 +251,12 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
           },
         });
         await audit(tx, {
-          actor: args.decidedBy && args.decidedBy !== 'automatic' ? `support:${args.decidedBy}` : 'system',
+          // Histories from before staff accounts name the support user only.
+          actor: args.decidedById ? `user:${args.decidedById}` : args.decidedBy && args.decidedBy !== 'automatic' ? `support:${args.decidedBy}` : 'system',
           action: `registration.${args.status.toLowerCase()}`,
           subjectType: 'user',
           subjectId: args.registrationId,
-          details: args.reason ? { reason: args.reason } : undefined,
+          details: { decidedBy: args.decidedBy ?? 'automatic', ...(args.reason ? { reason: args.reason } : {}) },
         });
       });
     },

@@ -9,6 +9,7 @@ import { errorHandler, HttpError, notFound } from './errors';
 import { mountRoutes, openApiDocument, openApiRoute } from './route';
 import { healthRoutes } from './routes/health';
 import { identityConfirmationRoutes } from './routes/identityConfirmations';
+import { adminRoutes } from './routes/admin';
 import { auditRoutes } from './routes/audit';
 import { caseRoutes } from './routes/cases';
 import { draftRoutes } from './routes/drafts';
@@ -21,7 +22,7 @@ import { systemCheckRoutes } from './routes/systemChecks';
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 export function createApp(ctx: ApiContext): Express {
-  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...passwordResetRoutes(ctx), ...identityConfirmationRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...passwordResetRoutes(ctx), ...identityConfirmationRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx), ...adminRoutes(ctx)];
   routes.push(openApiRoute(() => openApiDocument(routes, { title: 'Prior authorization platform API', version: '0.1.0', serverUrl: ctx.config.PUBLIC_BASE_URL })));
 
   const app = express();

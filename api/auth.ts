@@ -1,7 +1,8 @@
-import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Request, RequestHandler, Response } from 'express';
 import { hashToken } from '../common/tokens';
+import { isPlanScoped, rolesInWords, type AccessRole } from '../domain/access';
 import type { User } from '../generated/prisma/client';
 import type { ApiContext } from './context';
 import { HttpError } from './errors';
@@ -9,7 +10,7 @@ import { HttpError } from './errors';
 /**
  * Sessions: an opaque random token, stored only as its hash, carried as a bearer token by API
  * clients or as an http-only SameSite=Strict cookie by browsers. Multi-factor sign-in, idle
- * timeouts, CSRF tokens and roles build on this (one place: `authenticate`).
+ * timeouts, CSRF tokens and roles build on this (one place: `authenticate`, then `allow`).
  */
 export const SESSION_COOKIE = 'pa_session';
 
@@ -113,63 +114,50 @@ export function sessionOf(res: Response): SessionInfo {
 }
 
 /**
- * Interim guard of the support endpoints: a shared bearer token (SUPPORT_API_TOKEN) until staff
- * accounts and roles exist. The caller names themself in `X-Support-User` for the audit log.
+ * Who may call an endpoint: the roles allowed, and the guard that enforces it (a live session,
+ * then the role). Every route declares one, or `'public'`; the OpenAPI document lists the roles
+ * (`x-roles`), and test/access.test.ts calls every endpoint as every role.
  */
-/** Whether the request's bearer token is `expected` (compared in constant time). */
-function bearerIs(req: Request, expected: Buffer): boolean {
-  const given = Buffer.from(req.get('authorization')?.replace(/^Bearer /, '') ?? '');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+export interface Security {
+  roles: readonly AccessRole[];
+  guard: RequestHandler;
 }
 
-export function requireSupport(ctx: ApiContext): RequestHandler {
-  const expected = Buffer.from(ctx.config.supportApiToken);
-  return (req, res, next) => {
-    if (!bearerIs(req, expected)) {
-      next(new HttpError(401, 'not_support', 'Support endpoints need the support bearer token'));
-      return;
-    }
-    const who = req.get('x-support-user')?.trim();
-    if (!who || !/^[\w.@ -]{2,100}$/.test(who)) {
-      next(new HttpError(400, 'support_user_required', 'Name yourself in the X-Support-User header (2-100 letters, digits, . @ - _)'));
-      return;
-    }
-    res.locals.supportUser = who;
-    next();
+export function allow(ctx: ApiContext, ...roles: AccessRole[]): Security {
+  if (!roles.length) throw new Error('allow() needs at least one role');
+  const signedIn = authenticate(ctx);
+  return {
+    roles,
+    guard: (req, res, next) =>
+      signedIn(req, res, (err?: unknown) => {
+        if (err) {
+          next(err);
+          return;
+        }
+        const { user } = sessionOf(res);
+        if (!roles.includes(user.accessRole)) {
+          next(new HttpError(403, 'forbidden', `This is for ${rolesInWords(roles)}; you are signed in as ${rolesInWords([user.accessRole])}`));
+          return;
+        }
+        next();
+      }),
   };
 }
 
-export type StaffRole = 'NURSE' | 'PHYSICIAN' | 'SUPERVISOR';
-export interface StaffInfo {
-  name: string;
-  role: StaffRole;
+/** How the signed-in user appears in the audit log and in workflow events. */
+export const auditActor = (user: Pick<User, 'id'>) => `user:${user.id}`;
+
+/** The signed-in staff member as a case workflow sees them: their username and role. */
+export function staffActor(res: Response): { name: string; role: AccessRole } {
+  const { user } = sessionOf(res);
+  return { name: user.username ?? user.id, role: user.accessRole };
 }
 
 /**
- * Interim guard of the reviewer endpoints: a shared bearer token (STAFF_API_TOKEN) until staff
- * accounts exist; the caller names themself (X-Staff-User) and their role (X-Staff-Role). The
- * case workflow checks the role of every decision again in its update validators.
+ * The health plans a signed-in user acts for: a provider's plans, or the plans a reviewer is
+ * assigned. Undefined for support and administrators, who are not limited to plans.
  */
-export function requireStaff(ctx: ApiContext): RequestHandler {
-  const expected = Buffer.from(ctx.config.staffApiToken);
-  return (req, res, next) => {
-    if (!bearerIs(req, expected)) {
-      next(new HttpError(401, 'not_staff', 'Reviewer endpoints need the staff bearer token'));
-      return;
-    }
-    const name = req.get('x-staff-user')?.trim();
-    const role = req.get('x-staff-role')?.trim().toUpperCase();
-    if (!name || !/^[\w.@ -]{2,100}$/.test(name) || !role || !['NURSE', 'PHYSICIAN', 'SUPERVISOR'].includes(role)) {
-      next(new HttpError(400, 'staff_identity_required', 'Name yourself in X-Staff-User and your role (NURSE, PHYSICIAN or SUPERVISOR) in X-Staff-Role'));
-      return;
-    }
-    res.locals.staff = { name, role: role as StaffRole } satisfies StaffInfo;
-    next();
-  };
-}
-
-export function staffOf(res: Response): StaffInfo {
-  const s = res.locals.staff as StaffInfo | undefined;
-  if (!s) throw new Error('staffOf called on a route without requireStaff()');
-  return s;
+export async function plansOf(ctx: ApiContext, user: Pick<User, 'id' | 'accessRole'>): Promise<string[] | undefined> {
+  if (!isPlanScoped(user.accessRole) && user.accessRole !== 'PROVIDER') return undefined;
+  return (await ctx.prisma.userHealthPlan.findMany({ where: { userId: user.id }, select: { planId: true } })).map((p) => p.planId);
 }

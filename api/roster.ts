@@ -79,6 +79,8 @@ export async function checkRoster(
 }
 
 /** The organization an account registered with, as pages show it. */
+/** A provider account's organization as the office entered it; null for staff accounts. */
 export function organizationOf(u: Pick<User, 'organizationName' | 'line1' | 'line2' | 'city' | 'state' | 'zip'>) {
+  if (!u.organizationName || !u.line1) return null;
   return { name: u.organizationName, addressLines: [u.line1, ...(u.line2 ? [u.line2] : []), `${u.city}, ${u.state} ${u.zip}`] };
 }

@@ -1,5 +1,7 @@
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
+import { rolesInWords } from '../domain/access';
+import type { Security } from './auth';
 import { errorBodySchema, HttpError, validationError } from './errors';
 
 /**
@@ -31,8 +33,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   errors?: Record<number, string | { description: string; schema: z.ZodType }>;
   /** Other media types offered besides JSON (for example a page for people following a link). */
   alsoProduces?: string[];
-  /** Who may call it: a signed-in user's session, or the support token. Public when absent. */
-  security?: { kind: 'session' | 'support' | 'staff'; guard: RequestHandler };
+  /** Who may call it: `'public'`, or the roles allowed (`allow(ctx, ...roles)`). Required, so that no endpoint is open by omission. */
+  security: 'public' | Security;
   handler: (
     input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
     req: Request,
@@ -74,7 +76,7 @@ export function defineRoute<
       next(err);
     }
   };
-  const handlers = spec.security ? [spec.security.guard, handler] : [handler];
+  const handlers = spec.security === 'public' ? [handler] : [spec.security.guard, handler];
   return { method: spec.method, path: spec.path, operation: operationOf(spec, status), handlers };
 }
 
@@ -124,18 +126,25 @@ function operationOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>
     500: 'Unexpected failure; quote the request id to support',
   };
   if (spec.body) Object.assign(errors, { 413: 'The body is too large', 415: 'The body is not JSON' });
-  if (spec.security) Object.assign(errors, { 401: 'Not signed in, or the session or token is not valid' });
+  const secured = spec.security === 'public' ? undefined : spec.security;
+  if (secured) {
+    Object.assign(errors, {
+      401: 'Not signed in, or the session has ended',
+      403: `Signed in, but not as ${rolesInWords(secured.roles)}`,
+    });
+  }
   Object.assign(errors, spec.errors);
   const success: Record<string, unknown> = { ...content(spec.response, 'output') };
   for (const type of spec.alsoProduces ?? []) success[type] = { schema: { type: 'string' } };
   return {
     operationId: `${spec.method}${spec.path.replace(/[/:{}-]+(\w)?/g, (_, c: string | undefined) => (c ?? '').toUpperCase())}`,
     summary: spec.summary,
+    ...(secured ? { description: `For ${rolesInWords(secured.roles)}.` } : {}),
     tags: [spec.tag],
     parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query)],
-    ...(spec.security
-      ? { security: { session: [{ sessionBearer: [] }, { sessionCookie: [] }], support: [{ supportToken: [] }], staff: [{ staffToken: [] }] }[spec.security.kind] }
-      : {}),
+    // Public operations say so (an empty requirement) rather than inheriting a default.
+    security: secured ? [{ sessionBearer: [] }, { sessionCookie: [] }] : [],
+    ...(secured ? { 'x-roles': [...secured.roles] } : {}),
     ...(spec.body ? { requestBody: { required: true, content: content(spec.body, 'input') } } : {}),
     responses: {
       [status]: { description: 'Success', content: success },
@@ -164,9 +173,7 @@ export function openApiDocument(routes: Route[], info: { title: string; version:
     components: {
       securitySchemes: {
         sessionBearer: { type: 'http', scheme: 'bearer', description: 'The token from POST /api/sessions' },
-        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pa_session' },
-        supportToken: { type: 'http', scheme: 'bearer', description: 'SUPPORT_API_TOKEN, with the caller named in X-Support-User' },
-        staffToken: { type: 'http', scheme: 'bearer', description: 'STAFF_API_TOKEN, with the reviewer named in X-Staff-User and X-Staff-Role' },
+        sessionCookie: { type: 'apiKey', in: 'cookie', name: 'pa_session', description: 'Browsers: the session cookie, with X-CSRF-Token on every change' },
       },
     },
   };
@@ -179,7 +186,8 @@ export function openApiRoute(build: () => ReturnType<typeof openApiDocument>): R
     method: 'get',
     path: '/openapi.json',
     tag: 'operations',
-    summary: 'This OpenAPI 3.1 document, generated from the schemas that validate requests',
+    summary: 'This OpenAPI 3.1 document, generated from the schemas that validate requests; `x-roles` lists who may call each operation',
+    security: 'public',
     response: z.record(z.string(), z.unknown()),
     handler: async () => (doc ??= build()),
   });

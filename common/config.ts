@@ -77,8 +77,9 @@ export const envSchema = z.object({
   MFA_ENCRYPTION_KEY: z.string().min(32).optional(),
   MFA_CHALLENGE_TTL: duration.default('5m'),
   MFA_EMAIL_CODE_TTL: duration.default('10m'),
-  // How long an emailed password reset link works (once).
+  // How long an emailed password reset link works (once), and a new staff account's invitation.
   PASSWORD_RESET_TTL: duration.default('30m'),
+  STAFF_INVITATION_TTL: duration.default('72h'),
   // How long the code emailed to unlock an account locked for inactivity works (once).
   IDENTITY_CODE_TTL: duration.default('15m'),
 
@@ -91,8 +92,6 @@ export const envSchema = z.object({
   ORDER_VALIDITY: duration.optional(),
   EXTENSION_GRACE: duration.default('14d'),
   WORKFLOW_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
-  SUPPORT_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  STAFF_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -101,8 +100,6 @@ export type Config = Env & {
   smtpUrl: string;
   mailCaptureUrl: string;
   workflowIdSecret: string;
-  supportApiToken: string;
-  staffApiToken: string;
   mfaEncryptionKey: string;
 };
 
@@ -122,7 +119,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError('Invalid environment:\n  TLS_CERT_FILE and TLS_KEY_FILE: set both (HTTPS) or neither (HTTP)');
   }
   if (env.NODE_ENV === 'production') {
-    const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'SUPPORT_API_TOKEN', 'STAFF_API_TOKEN', 'MFA_ENCRYPTION_KEY'] as const).filter((k) => !env[k]);
+    const missing = (['DATABASE_URL', 'SMTP_URL', 'WORKFLOW_ID_SECRET', 'MFA_ENCRYPTION_KEY'] as const).filter((k) => !env[k]);
     if (missing.length) {
       throw new ConfigError(`Invalid environment:\n${missing.map((k) => `  ${k}: required in production`).join('\n')}`);
     }
@@ -135,8 +132,6 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     mailCaptureUrl: `http://127.0.0.1:${env.MAIL_CAPTURE_HTTP_PORT}`,
     // Development defaults only: production refuses to start without real values (above).
     workflowIdSecret: env.WORKFLOW_ID_SECRET ?? 'development-only-workflow-id-secret',
-    supportApiToken: env.SUPPORT_API_TOKEN ?? 'development-support-token',
-    staffApiToken: env.STAFF_API_TOKEN ?? 'development-staff-token',
     mfaEncryptionKey: env.MFA_ENCRYPTION_KEY ?? '00'.repeat(32),
   };
 }

@@ -333,7 +333,7 @@ const optionalText = (label: string, max: number) =>
 
 const NAME_CHARS = /^[\p{L}\p{M}' ’.-]+$/u;
 
-const personName = (label: string) =>
+export const personName = (label: string) =>
   requiredString(label)
     .overwrite(cleanText)
     .superRefine((s, ctx) => {
@@ -380,7 +380,7 @@ const optionalPhone = (label: string) =>
 
 const EMAIL = z.regexes.email;
 
-const email = requiredString('Email address')
+export const email = requiredString('Email address')
   .overwrite((s) => s.normalize('NFC').trim().toLowerCase())
   .superRefine((s, ctx) => {
     const add = (message: string) => ctx.addIssue({ code: 'custom', message });
@@ -406,7 +406,7 @@ const zip = requiredString('ZIP code').transform((s, ctx) => {
 
 const USERNAME_CHARS = /^[A-Za-z][A-Za-z0-9._-]*$/;
 
-const username = requiredString('Username')
+export const username = requiredString('Username')
   .overwrite((s) => s.trim())
   .superRefine((s, ctx) => {
     const add = (message: string) => ctx.addIssue({ code: 'custom', message });

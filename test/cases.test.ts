@@ -3,6 +3,7 @@ import { fixtures, members } from '../prisma/seed/reference';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { signedInOffice } from './support/registration';
+import { staffTeam } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
 import { spawnWorker, workerEnvFor } from './support/worker-process';
 
@@ -14,14 +15,14 @@ import { spawnWorker, workerEnvFor } from './support/worker-process';
 let stack: TestStack;
 let api: ReturnType<typeof apiClient>;
 let office: Awaited<ReturnType<typeof signedInOffice>>;
-const STAFF = 'staff-token-for-tests-only';
-const nurse = { authorization: `Bearer ${STAFF}`, 'x-staff-user': 'nina.nurse', 'x-staff-role': 'NURSE' };
-const physician = { authorization: `Bearer ${STAFF}`, 'x-staff-user': 'dr.paul', 'x-staff-role': 'PHYSICIAN' };
-const supervisor = { authorization: `Bearer ${STAFF}`, 'x-staff-user': 'sue.supervisor', 'x-staff-role': 'SUPERVISOR' };
+// Reviewers with real accounts (signed in with TOTP), assigned the office's plans.
+let team: Awaited<ReturnType<typeof staffTeam>>;
+let nurse: Record<string, string>;
+let physician: Record<string, string>;
+let supervisor: Record<string, string>;
 
 beforeAll(async () => {
   stack = await startStack({
-    STAFF_API_TOKEN: STAFF,
     STANDARD_DECISION_TIME: '1h',
     EXPEDITED_DECISION_TIME: '8s',
     INFO_REQUEST_TIMEOUT: '4s',
@@ -30,6 +31,8 @@ beforeAll(async () => {
   });
   api = apiClient(stack.baseUrl);
   office = await signedInOffice(stack.baseUrl, stack.mailbox, (r) => (r.application.planIds = ['NEBHP', 'GLCH']));
+  team = await staffTeam(stack, ['NEBHP', 'GLCH']);
+  ({ nurse, physician, supervisor } = { nurse: team.nurse.auth, physician: team.physician.auth, supervisor: team.supervisor.auth });
 });
 afterAll(() => stack.stop());
 
@@ -143,13 +146,14 @@ test('pended, then approved by a nurse; a nurse cannot deny', async () => {
 
   const deny = await review(n, 'nurse-decision', { action: 'DENY', exam: 1, reason: 'x' }, nurse);
   expect(deny.status).toBe(400);
+  // A nurse's account cannot reach the physician's step (and the workflow's validator checks the role again).
   const wrongRole = await review(n, 'physician-decision', { action: 'APPROVE', exams: [1] }, nurse);
-  expect(wrongRole.status).toBe(409);
-  expect(wrongRole.body.error.message).toBe('Only a physician may do this');
+  expect(wrongRole.status).toBe(403);
+  expect(wrongRole.body.error.message).toBe('This is for a physician reviewer; you are signed in as a nurse reviewer');
 
   const approved = await review(n, 'nurse-decision', { action: 'APPROVE', exams: [1], note: 'Therapy notes in Additional Information support it' }, nurse);
   expect(approved.status).toBe(200);
-  expect(approved.body.exams[0]).toMatchObject({ status: 'APPROVED', decisionCode: 'A1', decidedBy: 'nina.nurse' });
+  expect(approved.body.exams[0]).toMatchObject({ status: 'APPROVED', decisionCode: 'A1', decidedBy: team.nurse.username });
   expect(approved.body.exams[0].orders).toHaveLength(1);
   expect((await review(n, 'nurse-decision', { action: 'APPROVE', exams: [1] }, nurse)).status).toBe(409);
 });
@@ -296,10 +300,26 @@ test('the worker killed (SIGKILL) during review: the case goes on with a new wor
   }
 }, 90_000);
 
-test("another office cannot see or act on a case", async () => {
+test('a colleague of the same TIN and plan works the case; another office cannot see or act on it', async () => {
   const { view } = await submit(lumbarMri({ answers: NOT_MET }));
-  const other = await signedInOffice(stack.baseUrl, stack.mailbox);
-  expect((await api.get(`/api/cases/${view.caseNumber}`, other.auth)).status).toBe(404);
-  expect((await api.post(`/api/cases/${view.caseNumber}/cancel`, { reason: 'not mine' }, other.auth)).status).toBe(404);
+  // Another user of the same practice (TIN 04-1234567) and plan covers for the one who submitted.
+  const colleague = await signedInOffice(stack.baseUrl, stack.mailbox);
+  expect((await api.get(`/api/cases/${view.caseNumber}`, colleague.auth)).status).toBe(200);
+  const added = await api.post(`/api/cases/${view.caseNumber}/additional-information`, { text: 'Added by a colleague covering today' }, colleague.auth);
+  expect(added.status).toBe(200);
+  const audited = await stack.prisma.auditEvent.findFirstOrThrow({ where: { action: 'case.information_added', subjectId: view.caseId } });
+  expect(audited.actor).toBe(`user:${colleague.userId}`);
+  // The same practice without the case's plan, and another practice, get "not found".
+  const otherPlan = await signedInOffice(stack.baseUrl, stack.mailbox, (r) => (r.application.planIds = ['GLCH']));
+  const otherOffice = await signedInOffice(stack.baseUrl, stack.mailbox, (r) => {
+    r.user.organization.name = 'Lakeshore Imaging Center LLC';
+    r.application.tins = ['36-1112222'];
+    r.application.planIds = ['GLCH'];
+  });
+  for (const other of [otherPlan, otherOffice]) {
+    expect((await api.get(`/api/cases/${view.caseNumber}`, other.auth)).status).toBe(404);
+    expect((await api.post(`/api/cases/${view.caseNumber}/cancel`, { reason: 'not mine' }, other.auth)).status).toBe(404);
+    expect((await api.get('/api/cases', other.auth)).body.cases.map((c: { caseNumber: string }) => c.caseNumber)).not.toContain(view.caseNumber);
+  }
   expect((await api.get(`/api/review/queues/nurse`)).status).toBe(401);
 });

@@ -32,17 +32,15 @@ test('bad values are all named at once, with what is expected', () => {
 
 test('production refuses to start on the development defaults', () => {
   expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
-    /DATABASE_URL: required in production\n\s+SMTP_URL: required in production\n\s+WORKFLOW_ID_SECRET: required in production\n\s+SUPPORT_API_TOKEN: required in production\n\s+STAFF_API_TOKEN: required in production\n\s+MFA_ENCRYPTION_KEY: required in production/,
+    /DATABASE_URL: required in production\n\s+SMTP_URL: required in production\n\s+WORKFLOW_ID_SECRET: required in production\n\s+MFA_ENCRYPTION_KEY: required in production/,
   );
   const prod = {
     NODE_ENV: 'production',
     DATABASE_URL: 'postgres://db/pa',
     SMTP_URL: 'smtps://relay:465',
     WORKFLOW_ID_SECRET: 'a-long-random-secret-value',
-    SUPPORT_API_TOKEN: 'another-long-random-token',
-    STAFF_API_TOKEN: 'a-third-long-random-token',
     MFA_ENCRYPTION_KEY: 'ab'.repeat(32),
   };
-  expect(loadConfig(prod)).toMatchObject({ workflowIdSecret: prod.WORKFLOW_ID_SECRET, supportApiToken: prod.SUPPORT_API_TOKEN, staffApiToken: prod.STAFF_API_TOKEN });
-  expect(() => loadConfig({ ...prod, SUPPORT_API_TOKEN: 'short' })).toThrow(/SUPPORT_API_TOKEN: must be at least 16 characters/);
+  expect(loadConfig(prod)).toMatchObject({ workflowIdSecret: prod.WORKFLOW_ID_SECRET, mfaEncryptionKey: prod.MFA_ENCRYPTION_KEY });
+  expect(() => loadConfig({ ...prod, WORKFLOW_ID_SECRET: 'short' })).toThrow(/WORKFLOW_ID_SECRET: must be at least 16 characters/);
 });

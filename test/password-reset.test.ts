@@ -4,6 +4,7 @@ import { passwordResetWorkflowId } from '../workflows/passwordReset';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { PASSWORD, registration, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
+import { firstAdmin, signedInStaff, type SignedInStaff } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
 
 /**
@@ -13,14 +14,17 @@ import { startStack, type TestStack } from './support/stack';
 let stack: TestStack;
 let api: ReturnType<typeof apiClient>;
 const TTL_MS = 3_000;
-const SUPPORT = { authorization: 'Bearer support-token-for-tests-only', 'x-support-user': 'sam.support' };
+let SUPPORT: Record<string, string>;
+let support: SignedInStaff;
 const NEW_PASSWORD = 'copper meadow kettle drum';
 /** Every token and password the tests use: none may reach the audit log. */
 const secrets: string[] = [PASSWORD, NEW_PASSWORD];
 
 beforeAll(async () => {
-  stack = await startStack({ PASSWORD_RESET_TTL: '3s', SUPPORT_API_TOKEN: 'support-token-for-tests-only' });
+  stack = await startStack({ PASSWORD_RESET_TTL: '3s' });
   api = apiClient(stack.baseUrl);
+  support = await signedInStaff(stack, await firstAdmin(stack), 'SUPPORT');
+  SUPPORT = support.auth;
 });
 afterAll(() => stack.stop());
 
@@ -220,7 +224,8 @@ test('support starts a reset for a caller; the browser form sets the password; b
   const path = `/api/support/users/${office.userId}/password-reset`;
 
   expect((await api.post(path, {})).status).toBe(401);
-  expect((await api.post(path, {}, { authorization: SUPPORT.authorization })).body.error.code).toBe('support_user_required');
+  const caller = await signedInOffice(stack.baseUrl, stack.mailbox);
+  expect((await api.post(path, {}, caller.auth)).body.error.code).toBe('forbidden');
   expect((await api.post(`/api/support/users/${randomUUID()}/password-reset`, {}, SUPPORT)).status).toBe(404);
   const pending = registration();
   const created = await api.post('/api/registrations', pending);
@@ -248,19 +253,19 @@ test('support starts a reset for a caller; the browser form sets the password; b
   expect(weakPage).toContain('commonly used password');
   const ok = await post(NEW_PASSWORD);
   expect(ok.status).toBe(200);
-  expect(await ok.text()).toContain('Password changed');
+  expect(await ok.text()).toContain('Password set');
   expect((await signIn(office.username, NEW_PASSWORD)).status).toBe(201);
 
   const [reset] = await resetsOf(office.userId);
-  expect(reset!.requestedBy).toBe('support:sam.support');
+  expect(reset!.requestedBy).toBe(`support:${support.username}`);
   const events = await stack.prisma.auditEvent.findMany({ where: { subjectId: office.userId, action: { startsWith: 'password.' } }, orderBy: { id: 'asc' } });
   expect(events.map((e) => [e.action, e.actor])).toEqual([
-    ['password.reset_requested', 'support:sam.support'],
+    ['password.reset_requested', `user:${support.userId}`],
     ['password.reset', `user:${office.userId}`],
   ]);
-  expect(events[1]!.details).toMatchObject({ requestedBy: 'support:sam.support' });
+  expect(events[1]!.details).toMatchObject({ requestedBy: `support:${support.username}` });
   const audit = await api.get(`/api/support/audit?subjectId=${office.userId}&action=password.`, SUPPORT);
-  expect(audit.body.events.map((e: { actor: string }) => e.actor)).toContain('support:sam.support');
+  expect(audit.body.events).toContainEqual(expect.objectContaining({ actor: `user:${support.userId}`, actorName: support.username, action: 'password.reset_requested' }));
 });
 
 test('the endpoints are in /openapi.json', async () => {
@@ -268,7 +273,7 @@ test('the endpoints are in /openapi.json', async () => {
   expect(doc.paths['/api/password-resets'].post.responses['202']).toBeDefined();
   expect(Object.keys(doc.paths['/api/password-resets/complete'])).toEqual(['get', 'post']);
   expect(Object.keys(doc.paths['/api/password-resets/complete'].post.requestBody.content)).toEqual(['application/json', 'application/x-www-form-urlencoded']);
-  expect(doc.paths['/api/support/users/{userId}/password-reset'].post.security).toEqual([{ supportToken: [] }]);
+  expect(doc.paths['/api/support/users/{userId}/password-reset'].post).toMatchObject({ security: [{ sessionBearer: [] }, { sessionCookie: [] }], 'x-roles': ['SUPPORT', 'ADMIN'] });
 });
 
 test('no token, password or hash of either is in the audit log', async () => {

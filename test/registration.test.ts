@@ -5,7 +5,8 @@ import { normalizeSecurityAnswer } from '../domain/registration';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { freePort } from './support/ports';
-import { accessKeyLink, isAccessKeyMail, PASSWORD, registration, signInBody, signIn as signInFully } from './support/registration';
+import { accessKeyLink, isAccessKeyMail, PASSWORD, registration, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
+import { firstAdmin, signedInStaff, type SignedInStaff } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
 import { TcpProxy } from './support/tcp-proxy';
 import { spawnWorker, workerEnvFor } from './support/worker-process';
@@ -19,7 +20,9 @@ import { testEnv } from './support/env';
 let stack: TestStack;
 let smtp: TcpProxy;
 let api: ReturnType<typeof apiClient>;
-const SUPPORT = { authorization: 'Bearer support-token-for-tests-only', 'x-support-user': 'sam.support' };
+/** A support staff member's session (Web Customer Service verifies what automatic checks could not). */
+let SUPPORT: Record<string, string>;
+let support: SignedInStaff;
 
 beforeAll(async () => {
   const capture = new URL(testEnv('smtpUrl'));
@@ -27,9 +30,10 @@ beforeAll(async () => {
   stack = await startStack({
     SMTP_URL: `smtp://127.0.0.1:${smtp.port}`,
     ACCESS_KEY_MAX_SENDS: '3',
-    SUPPORT_API_TOKEN: 'support-token-for-tests-only',
   });
   api = apiClient(stack.baseUrl);
+  support = await signedInStaff(stack, await firstAdmin(stack), 'SUPPORT');
+  SUPPORT = support.auth;
 });
 afterAll(async () => {
   await stack.stop();
@@ -280,9 +284,10 @@ test('an organization name that does not match the roster waits for support, who
   expect(pending.status).toBe(403);
   expect(pending.body.error.code).toBe('registration_pending');
 
-  // Support endpoints need the support token and a name for the audit log.
+  // Support endpoints need a support account: not signed in is 401, an office user 403.
   expect((await api.get('/api/support/registrations?waitingOnSupport=true')).status).toBe(401);
-  expect((await api.get('/api/support/registrations?waitingOnSupport=true', { authorization: SUPPORT.authorization })).status).toBe(400);
+  const office = await signedInOffice(stack.baseUrl, stack.mailbox);
+  expect((await api.get('/api/support/registrations?waitingOnSupport=true', office.auth)).status).toBe(403);
   const queue = await api.get('/api/support/registrations?waitingOnSupport=true&limit=200', SUPPORT);
   expect(queue.status).toBe(200);
   const item = queue.body.registrations.find((x: { registrationId: string }) => x.registrationId === registrationId);
@@ -303,7 +308,8 @@ test('an organization name that does not match the roster waits for support, who
 
   expect((await signIn(r.login.username)).status).toBe(201);
   const decided = await stack.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: registrationId, action: 'registration.active' } });
-  expect(decided.actor).toBe('support:sam.support');
+  expect(decided.actor).toBe(`user:${support.userId}`);
+  expect(decided.details).toMatchObject({ decidedBy: support.username });
 });
 
 test('support rejects with a reason: the office is emailed the reason and may register again', async () => {

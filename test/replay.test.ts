@@ -9,7 +9,9 @@ import { testEnv } from './support/env';
 import { apiClient } from './support/http';
 import { accessKeyLink, registration, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
 import { fixtures, members } from '../prisma/seed/reference';
+import { staffTeam } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
+import { passwordResetWorkflowId } from '../workflows/passwordReset';
 
 /**
  * Determinism guard: today's workflow code must replay the histories that earlier code
@@ -17,12 +19,13 @@ import { startStack, type TestStack } from './support/stack';
  * RECORD_HISTORIES=1 when a workflow changes shape, and keep the old ones).
  */
 const HISTORIES = path.join(__dirname, 'histories');
-const STAFF_TOKEN = 'staff-token-for-replay-tests';
 const replayOptions = () => ({ workflowBundle: { codePath: testEnv('bundlePath') } });
 
 let stack: TestStack;
+let team: Awaited<ReturnType<typeof staffTeam>>;
 beforeAll(async () => {
-  stack = await startStack({ STAFF_API_TOKEN: STAFF_TOKEN });
+  stack = await startStack();
+  team = await staffTeam(stack, ['NEBHP']);
 });
 afterAll(() => stack.stop());
 
@@ -69,11 +72,38 @@ test('a registration history recorded now replays on the current workflow code',
   }
 });
 
+/** A password reset used, and a staff invitation accepted (the same workflow, two purposes). */
+async function passwordLinkHistories() {
+  const api = apiClient(stack.baseUrl);
+  const office = await signedInOffice(stack.baseUrl, stack.mailbox);
+  expect((await api.post('/api/password-resets', { login: office.username })).status).toBe(202);
+  const [mail] = await stack.mailbox.waitFor(office.email, { match: (m) => m.subject === 'Reset your provider portal password' });
+  const token = new URL(mail!.links.find((l) => l.includes('token='))!).searchParams.get('token')!;
+  expect((await api.post('/api/password-resets/complete', { token, password: 'maple harbor violin seven', passwordConfirmation: 'maple harbor violin seven' })).status).toBe(200);
+  const histories: Record<string, Awaited<ReturnType<ReturnType<typeof stack.temporal.workflow.getHandle>['fetchHistory']>>> = {};
+  const ids = async (purpose: 'RESET' | 'INVITATION', userId: string) =>
+    (await stack.prisma.passwordReset.findFirstOrThrow({ where: { userId, purpose } })).id;
+  const reset = stack.temporal.workflow.getHandle(passwordResetWorkflowId(await ids('RESET', office.userId)));
+  await reset.result();
+  histories['password-reset-used'] = await reset.fetchHistory();
+  const invitation = stack.temporal.workflow.getHandle(passwordResetWorkflowId(await ids('INVITATION', team.nurse.userId)));
+  await invitation.result();
+  histories['staff-invitation-accepted'] = await invitation.fetchHistory();
+  return histories;
+}
+
+test('password link histories (a reset, an invitation) recorded now replay on the current workflow code', async () => {
+  for (const [name, history] of Object.entries(await passwordLinkHistories())) {
+    await expect(Worker.runReplayHistory(replayOptions(), history, name)).resolves.toBeUndefined();
+    if (process.env.RECORD_HISTORIES) writeFileSync(path.join(HISTORIES, `${name}.json`), historyToJSON(history));
+  }
+});
+
 /** A case on each path: at once, nurse, physician denial and modification, peer-to-peer, information, provider choice, cancel. */
 async function caseHistories() {
   const api = apiClient(stack.baseUrl);
   const office = await signedInOffice(stack.baseUrl, stack.mailbox);
-  const staff = (role: string) => ({ authorization: `Bearer ${STAFF_TOKEN}`, 'x-staff-user': `replay.${role.toLowerCase()}`, 'x-staff-role': role });
+  const staff = (role: 'NURSE' | 'PHYSICIAN') => (role === 'NURSE' ? team.nurse.auth : team.physician.auth);
   // From the end of the list: cases.test.ts takes members from the start (the duplicate rule).
   const eligible = members.filter((m) => m.planId === 'NEBHP' && !m.eligibleTo && m.eligibleFrom <= '2026-01-01').reverse();
   const flags = { cancerHistory: false, infectionRisk: false, caudaEquinaSigns: false, progressiveDeficit: false, fractureSuspected: false, priorLumbarSurgery: false };
@@ -174,6 +204,8 @@ test('every committed history replays on the current workflow code', async () =>
       'case-modified.json',
       'case-peer-to-peer-overturned.json',
       'case-cancelled.json',
+      'password-reset-used.json',
+      'staff-invitation-accepted.json',
     ]),
   );
   for (const file of files) {

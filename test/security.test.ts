@@ -10,16 +10,18 @@ import { listen } from '../api/server';
 import { createLogger } from '../common/logger';
 import { apiClient } from './support/http';
 import { PASSWORD, signedInOffice } from './support/registration';
+import { firstAdmin, signedInStaff } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
 
 /** Transport and edge security: headers, rate limits, HTTPS only with TLS 1.2+, the audit log. */
 let stack: TestStack;
 let api: ReturnType<typeof apiClient>;
-const SUPPORT = { authorization: 'Bearer support-token-for-security-tests', 'x-support-user': 'sam.support' };
+let SUPPORT: Record<string, string>;
 
 beforeAll(async () => {
-  stack = await startStack({ SUPPORT_API_TOKEN: 'support-token-for-security-tests' });
+  stack = await startStack();
   api = apiClient(stack.baseUrl);
+  SUPPORT = (await signedInStaff(stack, await firstAdmin(stack), 'SUPPORT')).auth;
 });
 afterAll(() => stack.stop());
 

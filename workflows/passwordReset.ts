@@ -14,20 +14,25 @@ import {
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { ResetTarget } from '../activities/passwordResets';
+import type { PasswordLinkPurpose, ResetTarget } from '../activities/passwordResets';
 import { searchAttributes } from '../common/searchAttributes';
 
 /**
- * One password reset: issue a single-use token and email its link -> wait until the link is used
- * (new password set, sessions revoked), replaced by a newer request, or expired. A request for a
- * login without an active account ends at once, having sent nothing: the requester is answered
- * the same either way.
+ * One password link: issue a single-use token and email its link -> wait until the link is used
+ * (password set, sessions revoked), replaced by a newer request, or expired. A reset for a login
+ * without an active account ends at once, having sent nothing: the requester is answered the
+ * same either way. An INVITATION is the same link for a new staff account: it sets the first
+ * password and activates the account.
  */
 export interface PasswordResetInput {
   resetId: string;
   target: ResetTarget;
-  /** `user` (self-service, unauthenticated) or `support:<name>`. */
+  /** RESET when absent (histories from before invitations). */
+  purpose?: PasswordLinkPurpose;
+  /** `user` (self-service, unauthenticated) or `<role>:<username>` of the staff member who started it. */
   requestedBy: string;
+  /** The account id of that staff member (the audit log's actor). */
+  requestedById?: string;
   ttl: Duration;
   /** The requester's address, for the audit log. */
   ip?: string;
@@ -127,10 +132,13 @@ export async function passwordResetWorkflow(input: PasswordResetInput): Promise<
     return undefined;
   }
 
+  const purpose = input.purpose ?? 'RESET';
   const issued = await acts.issuePasswordReset({
     resetId,
+    purpose,
     target: input.target,
     requestedBy: input.requestedBy,
+    requestedById: input.requestedById,
     ttlMs: msToNumber(input.ttl),
     ip: input.ip,
   });
@@ -159,7 +167,8 @@ export async function passwordResetWorkflow(input: PasswordResetInput): Promise<
     await condition(() => !using);
   }
   if (view.status === 'USED') {
-    await acts.sendPasswordChangedEmail({ resetId });
+    // A reset is confirmed by email, so that a change the holder did not make is noticed.
+    if (purpose === 'RESET') await acts.sendPasswordChangedEmail({ resetId });
   } else {
     show(replaced ? 'REPLACED' : 'EXPIRED');
   }

@@ -61,7 +61,9 @@ export interface RegistrationView {
 export interface SupportDecision {
   decision: 'APPROVE' | 'REJECT';
   reason?: string;
+  /** The support user's username (shown), and account id (audited). */
   decidedBy: string;
+  decidedById?: string;
 }
 
 export const registrationStatusQuery = defineQuery<RegistrationView>('registrationStatus');
@@ -243,7 +245,7 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
 
   if (decision?.decision === 'REJECT') {
     view.reason = decision.reason!.trim();
-    await acts.recordRegistrationOutcome({ registrationId, status: 'REJECTED', reason: view.reason, decidedBy: decision.decidedBy });
+    await acts.recordRegistrationOutcome({ registrationId, status: 'REJECTED', reason: view.reason, decidedBy: decision.decidedBy, decidedById: decision.decidedById });
     show('REJECTED');
     await acts.sendRegistrationEmail({ registrationId, kind: 'rejected', reason: view.reason });
     await condition(allHandlersFinished);
@@ -251,7 +253,7 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
   }
 
   // 4. Active: tell the office, then wait for the credentials to be used.
-  await acts.recordRegistrationOutcome({ registrationId, status: 'ACTIVE', decidedBy: decision?.decidedBy ?? 'automatic' });
+  await acts.recordRegistrationOutcome({ registrationId, status: 'ACTIVE', decidedBy: decision?.decidedBy ?? 'automatic', decidedById: decision?.decidedById });
   show('ACTIVE', 'PROVIDER_SIGN_IN', deadline);
   await acts.sendRegistrationEmail({ registrationId, kind: 'activated', signInBy: view.expiresAt });
   if (!(await beforeDeadline(() => signInRequested))) return expire();

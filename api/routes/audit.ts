@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { requireSupport } from '../auth';
+import { allow } from '../auth';
 import type { ApiContext } from '../context';
 import { defineRoute } from '../route';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Support searches the append-only audit log (who, what, when, from where; never a secret). */
 export function auditRoutes(ctx: ApiContext) {
@@ -11,9 +13,9 @@ export function auditRoutes(ctx: ApiContext) {
       path: '/api/support/audit',
       tag: 'support',
       summary: 'Search the audit log by actor, action (prefix), subject and time, newest first',
-      security: { kind: 'support', guard: requireSupport(ctx) },
+      security: allow(ctx, 'SUPPORT', 'ADMIN'),
       query: z.object({
-        actor: z.string().trim().max(200).optional().describe('e.g. user:<id>, support:<name>, staff:<name>, system'),
+        actor: z.string().trim().max(200).optional().describe('user:<id>, anonymous or system'),
         action: z.string().trim().max(100).optional().describe('An action or its prefix: "session." finds every sign-in event'),
         subjectType: z.string().trim().max(50).optional(),
         subjectId: z.string().trim().max(100).optional(),
@@ -27,6 +29,7 @@ export function auditRoutes(ctx: ApiContext) {
             id: z.string(),
             at: z.iso.datetime(),
             actor: z.string(),
+            actorName: z.string().nullable().describe('The username behind user:<id>'),
             action: z.string(),
             subjectType: z.string(),
             subjectId: z.string(),
@@ -47,11 +50,15 @@ export function auditRoutes(ctx: ApiContext) {
           orderBy: { id: 'desc' },
           take: query.limit,
         });
+        const ids = [...new Set(rows.flatMap((e) => (e.actor.startsWith('user:') ? [e.actor.slice(5)] : [])))].filter((id) => UUID.test(id));
+        const users = await ctx.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, username: true, releasedUsername: true } });
+        const names = new Map(users.map((u) => [`user:${u.id}`, u.username ?? u.releasedUsername]));
         return {
           events: rows.map((e) => ({
             id: e.id.toString(),
             at: e.at.toISOString(),
             actor: e.actor,
+            actorName: names.get(e.actor) ?? null,
             action: e.action,
             subjectType: e.subjectType,
             subjectId: e.subjectId,

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Duration, UpdateDefinition } from '@temporalio/common';
+import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { audit } from '../../common/audit';
 import { searchAttributes } from '../../common/searchAttributes';
 import { reviewRequest } from '../../activities/requestChecks';
 import type { DraftContent } from '../../domain/draft';
 import { caseNumberFor } from '../../domain/orders';
-import type { Case } from '../../generated/prisma/client';
+import type { Case, Prisma, User } from '../../generated/prisma/client';
+import type { ReviewerRole } from '../../domain/access';
 import {
   addInformationUpdate,
   ADDITIONAL_INFO_LIMIT,
@@ -21,9 +23,11 @@ import {
   physicianDecisionUpdate,
   proposeCallWindowsUpdate,
   submitCaseUpdate,
+  type Actor,
   type CaseView,
+  type StaffRole,
 } from '../../workflows/case';
-import { authenticate, clientIp, requireStaff, sessionOf, staffOf } from '../auth';
+import { allow, auditActor, clientIp, plansOf, sessionOf, staffActor } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
 import { defineRoute } from '../route';
@@ -53,6 +57,11 @@ function withNextSteps(view: CaseView): CaseView & { nextSteps: string[] } {
   return { ...view, nextSteps: steps };
 }
 
+/** What the audit log keeps of a decision: its action and exams (the reasons are in the case timeline). */
+function decisionDetails(d: { action: string; exams?: number[]; exam?: number }) {
+  return { action: d.action, ...(d.exams ? { exams: d.exams } : {}), ...(d.exam !== undefined ? { exam: d.exam } : {}) };
+}
+
 /** The workflow's refusal (a validator or a business failure) as a 409 that says why. */
 function refused(err: unknown): never {
   if (err instanceof WorkflowUpdateFailedError) {
@@ -65,19 +74,28 @@ function refused(err: unknown): never {
 
 export function caseRoutes(ctx: ApiContext) {
   const { prisma, temporal, config } = ctx;
-  const session = { kind: 'session' as const, guard: authenticate(ctx) };
-  const staff = { kind: 'staff' as const, guard: requireStaff(ctx) };
+  const session = allow(ctx, 'PROVIDER');
   const handle = (c: Pick<Case, 'workflowId'>) => temporal.workflow.getHandle(c.workflowId);
 
-  async function ownCase(caseNumber: string, userId: string): Promise<Case> {
-    const c = await prisma.case.findUnique({ where: { caseNumber } });
+  /** What an office user may see: the cases of their TINs in their health plans (a colleague's too). */
+  async function officeScope(user: Pick<User, 'id'>) {
+    const [tins, plans] = await Promise.all([
+      prisma.userTin.findMany({ where: { userId: user.id }, select: { tin: true } }),
+      prisma.userHealthPlan.findMany({ where: { userId: user.id }, select: { planId: true } }),
+    ]);
+    return { orderingTin: { in: tins.map((t) => t.tin) }, planId: { in: plans.map((p) => p.planId) } };
+  }
+  async function ownCase(caseNumber: string, user: Pick<User, 'id'>): Promise<Case> {
+    const c = await prisma.case.findFirst({ where: { caseNumber, ...(await officeScope(user)) } });
     // Another office's case is "not found": a case number must not confirm that it exists.
-    if (!c || c.userId !== userId) throw new HttpError(404, 'not_found', `No case ${caseNumber} of yours`);
+    if (!c) throw new HttpError(404, 'not_found', `No case ${caseNumber} for your Tax IDs and health plans`);
     return c;
   }
-  async function anyCase(caseNumber: string): Promise<Case> {
+  /** A case in the plans the signed-in reviewer is assigned (support: any plan). */
+  async function reviewableCase(caseNumber: string, user: Pick<User, 'id' | 'accessRole'>): Promise<Case> {
+    const plans = await plansOf(ctx, user);
     const c = await prisma.case.findUnique({ where: { caseNumber } });
-    if (!c) throw new HttpError(404, 'not_found', `No case ${caseNumber}`);
+    if (!c || (plans && !plans.includes(c.planId))) throw new HttpError(404, 'not_found', `No case ${caseNumber} in the health plans you work`);
     return c;
   }
   async function viewOf(c: Case): Promise<CaseView> {
@@ -88,12 +106,22 @@ export function caseRoutes(ctx: ApiContext) {
       throw err;
     }
   }
-  const update = async <A extends [unknown, ...unknown[]]>(c: Case, def: UpdateDefinition<CaseView, A>, args: A): Promise<CaseView> => {
+  /** A step of the case through its workflow, audited (who, what, from where) once the workflow took it. */
+  const update = async <A extends [unknown, ...unknown[]]>(
+    c: Case,
+    def: UpdateDefinition<CaseView, A>,
+    args: A,
+    step: { req: Request; res: Response; action: string; details?: Record<string, unknown> },
+  ): Promise<CaseView> => {
+    let view: CaseView;
     try {
-      return await handle(c).executeUpdate(def, { args });
+      view = await handle(c).executeUpdate(def, { args });
     } catch (err) {
       return refused(err);
     }
+    const { user } = sessionOf(step.res);
+    await audit(prisma, { actor: auditActor(user), action: `case.${step.action}`, subjectType: 'case', subjectId: c.id, details: step.details as object | undefined, ip: clientIp(step.req) });
+    return view;
   };
 
   const office = [
@@ -176,7 +204,7 @@ export function caseRoutes(ctx: ApiContext) {
           ],
         });
         const view = await temporal.workflow.executeUpdateWithStart(submitCaseUpdate, { startWorkflowOperation: operation });
-        await audit(prisma, { actor: `user:${user.id}`, action: 'case.submitted', subjectType: 'case', subjectId: view.caseId, ip: clientIp(req) });
+        await audit(prisma, { actor: auditActor(user), action: 'case.submitted', subjectType: 'case', subjectId: view.caseId, ip: clientIp(req) });
         return withNextSteps(view);
       },
     }),
@@ -184,11 +212,11 @@ export function caseRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/cases',
       tag: 'cases',
-      summary: "The signed-in office's cases, newest first",
+      summary: "The cases of the signed-in user's Tax IDs and health plans (colleagues' too), newest first",
       security: session,
       response: z.object({ cases: z.array(z.object({ caseNumber: z.string(), status: z.string(), waitingOn: z.string(), memberId: z.string(), submittedAt: z.string(), dueAt: z.string() })) }),
       handler: async (_input, _req, res) => ({
-        cases: (await prisma.case.findMany({ where: { userId: sessionOf(res).user.id }, orderBy: { submittedAt: 'desc' }, take: 200 })).map((c) => ({
+        cases: (await prisma.case.findMany({ where: await officeScope(sessionOf(res).user), orderBy: { submittedAt: 'desc' }, take: 200 })).map((c) => ({
           caseNumber: c.caseNumber,
           status: c.status,
           waitingOn: c.waitingOn,
@@ -207,7 +235,7 @@ export function caseRoutes(ctx: ApiContext) {
       params: caseParams,
       response: caseViewSchema,
       errors: { 404: 'No such case of yours' },
-      handler: async ({ params }, _req, res) => withNextSteps(await viewOf(await ownCase(params.caseNumber, sessionOf(res).user.id))),
+      handler: async ({ params }, _req, res) => withNextSteps(await viewOf(await ownCase(params.caseNumber, sessionOf(res).user))),
     }),
     defineRoute({
       method: 'post',
@@ -228,7 +256,8 @@ export function caseRoutes(ctx: ApiContext) {
       }),
       response: caseViewSchema,
       errors: { 404: 'No such case of yours', 409: 'The case is not waiting for review' },
-      handler: async ({ params, body }, _req, res) => update(await ownCase(params.caseNumber, sessionOf(res).user.id), addInformationUpdate, [body.text]),
+      handler: async ({ params, body }, req, res) =>
+        update(await ownCase(params.caseNumber, sessionOf(res).user), addInformationUpdate, [body.text], { req, res, action: 'information_added', details: { characters: [...body.text].length } }),
     }),
     defineRoute({
       method: 'post',
@@ -241,11 +270,8 @@ export function caseRoutes(ctx: ApiContext) {
       response: caseViewSchema,
       errors: { 404: 'No such case of yours', 409: 'Not possible for this exam now, or the facility does not qualify' },
       handler: async ({ params, body }, req, res) => {
-        const { user } = sessionOf(res);
-        const c = await ownCase(params.caseNumber, user.id);
-        const view = await update(c, chooseProviderUpdate, [params.exam - 1, body.npi]);
-        await audit(prisma, { actor: `user:${user.id}`, action: 'case.servicing_provider_set', subjectType: 'case', subjectId: c.id, details: { exam: params.exam, npi: body.npi }, ip: clientIp(req) });
-        return view;
+        const c = await ownCase(params.caseNumber, sessionOf(res).user);
+        return update(c, chooseProviderUpdate, [params.exam - 1, body.npi], { req, res, action: 'servicing_provider_set', details: { exam: params.exam, npi: body.npi } });
       },
     }),
     defineRoute({
@@ -257,7 +283,8 @@ export function caseRoutes(ctx: ApiContext) {
       params: examParams,
       response: caseViewSchema,
       errors: { 404: 'No such case of yours', 409: 'No order of this exam can be extended now' },
-      handler: async ({ params }, _req, res) => update(await ownCase(params.caseNumber, sessionOf(res).user.id), extendOrderUpdate, [params.exam - 1]),
+      handler: async ({ params }, req, res) =>
+        update(await ownCase(params.caseNumber, sessionOf(res).user), extendOrderUpdate, [params.exam - 1], { req, res, action: 'order_extended', details: { exam: params.exam } }),
     }),
     defineRoute({
       method: 'post',
@@ -272,8 +299,13 @@ export function caseRoutes(ctx: ApiContext) {
       }),
       response: caseViewSchema,
       errors: { 404: 'No such case of yours', 409: 'Nothing to cancel' },
-      handler: async ({ params, body }, _req, res) =>
-        update(await ownCase(params.caseNumber, sessionOf(res).user.id), cancelUpdate, [body.reason, body.exams?.map((e) => e - 1)]),
+      handler: async ({ params, body }, req, res) =>
+        update(await ownCase(params.caseNumber, sessionOf(res).user), cancelUpdate, [body.reason, body.exams?.map((e) => e - 1)], {
+          req,
+          res,
+          action: 'cancelled',
+          details: { reason: body.reason, ...(body.exams ? { exams: body.exams } : {}) },
+        }),
     }),
     defineRoute({
       method: 'post',
@@ -285,55 +317,75 @@ export function caseRoutes(ctx: ApiContext) {
       body: z.object({ windows: z.array(z.object({ start: z.iso.datetime(), end: z.iso.datetime() })).min(2, 'Propose at least two call windows').max(10) }),
       response: caseViewSchema,
       errors: { 404: 'No such case of yours', 409: 'Peer-to-peer was not offered, or windows were proposed already' },
-      handler: async ({ params, body }, _req, res) => update(await ownCase(params.caseNumber, sessionOf(res).user.id), proposeCallWindowsUpdate, [body.windows]),
+      handler: async ({ params, body }, req, res) =>
+        update(await ownCase(params.caseNumber, sessionOf(res).user), proposeCallWindowsUpdate, [body.windows], { req, res, action: 'call_windows_proposed', details: { windows: body.windows.length } }),
     }),
   ];
 
-  const QUEUES = { nurse: 'PENDED_NURSE', physician: 'PENDED_PHYSICIAN' } as const;
+  /** Each queue, who works it, and which cases it holds. */
+  const QUEUES = {
+    nurse: { roles: ['NURSE', 'SUPERVISOR'], where: { status: 'PENDED_NURSE' }, summary: 'Cases waiting for a nurse review' },
+    physician: { roles: ['PHYSICIAN', 'SUPERVISOR'], where: { status: 'PENDED_PHYSICIAN' }, summary: 'Cases waiting for a physician review' },
+    'peer-to-peer': { roles: ['PHYSICIAN', 'SUPERVISOR'], where: { status: 'PENDED_PEER_TO_PEER_CALL' }, summary: 'Peer-to-peer calls waiting for their outcome' },
+    supervisor: { roles: ['SUPERVISOR'], where: { warnedAt: { not: null }, decidedAt: null }, summary: 'Cases past the warning point of their decision timeframe' },
+  } as const satisfies Record<string, { roles: ReviewerRole[]; where: Prisma.CaseWhereInput; summary: string }>;
   const examsList = z.array(z.number().int().min(1).max(10)).min(1, 'Name the exams');
-  const reviewer = [
-    defineRoute({
-      method: 'get',
-      path: '/api/review/queues/:queue',
-      tag: 'review',
-      summary: 'A work queue ordered by due time: nurse, physician, peer-to-peer, or supervisor (cases past the warning point)',
-      security: staff,
-      params: z.object({ queue: z.enum(['nurse', 'physician', 'peer-to-peer', 'supervisor'], { error: 'queue is nurse, physician, peer-to-peer or supervisor' }) }),
-      query: z.object({ planId: z.string().optional() }),
-      response: z.object({ cases: z.array(z.object({ caseNumber: z.string(), status: z.string(), urgency: z.string(), planId: z.string(), dueAt: z.string(), warned: z.boolean(), breached: z.boolean(), assignedTo: z.string().nullable() })) }),
-      handler: async ({ params, query }) => {
-        const where =
-          params.queue === 'supervisor'
-            ? { warnedAt: { not: null }, decidedAt: null }
-            : params.queue === 'peer-to-peer'
-              ? { status: 'PENDED_PEER_TO_PEER_CALL' }
-              : { status: QUEUES[params.queue] };
-        const rows = await prisma.case.findMany({ where: { ...where, ...(query.planId ? { planId: query.planId } : {}) }, orderBy: { dueAt: 'asc' }, take: 200 });
-        return {
-          cases: rows.map((c) => ({
-            caseNumber: c.caseNumber,
-            status: c.status,
-            urgency: c.urgency,
-            planId: c.planId,
-            dueAt: c.dueAt.toISOString(),
-            warned: !!c.warnedAt,
-            breached: !!c.breachedAt,
-            assignedTo: c.assignedTo,
-          })),
-        };
-      },
-    }),
+  const queueItem = z.object({ caseNumber: z.string(), status: z.string(), urgency: z.string(), planId: z.string(), dueAt: z.string(), warned: z.boolean(), breached: z.boolean(), assignedTo: z.string().nullable() });
+  const reviewers = allow(ctx, 'NURSE', 'PHYSICIAN', 'SUPERVISOR', 'SUPPORT');
+
+  /** The signed-in reviewer as the case workflow sees them (its validators check the role again). */
+  const reviewer = (res: Response): Actor => {
+    const me = staffActor(res);
+    return { name: me.name, role: me.role as StaffRole };
+  };
+
+  const reviewerRoutes = [
+    ...Object.entries(QUEUES).map(([queue, q]) =>
+      defineRoute({
+        method: 'get',
+        path: `/api/review/queues/${queue}`,
+        tag: 'review',
+        summary: `${q.summary}, in the health plans you work, by due time`,
+        security: allow(ctx, ...q.roles),
+        query: z.object({ planId: z.string().trim().optional().describe('Only this plan (one of yours)') }),
+        response: z.object({ cases: z.array(queueItem) }),
+        errors: { 403: 'Not your queue, or not one of your plans' },
+        handler: async ({ query }, _req, res) => {
+          const plans = (await plansOf(ctx, sessionOf(res).user)) ?? [];
+          if (query.planId && !plans.includes(query.planId)) {
+            throw new HttpError(403, 'not_your_plan', `You are not assigned to health plan ${query.planId}: your plans are ${plans.join(', ') || 'none'}`);
+          }
+          const rows = await prisma.case.findMany({
+            where: { ...q.where, planId: { in: query.planId ? [query.planId] : plans } },
+            orderBy: { dueAt: 'asc' },
+            take: 200,
+          });
+          return {
+            cases: rows.map((c) => ({
+              caseNumber: c.caseNumber,
+              status: c.status,
+              urgency: c.urgency,
+              planId: c.planId,
+              dueAt: c.dueAt.toISOString(),
+              warned: !!c.warnedAt,
+              breached: !!c.breachedAt,
+              assignedTo: c.assignedTo,
+            })),
+          };
+        },
+      }),
+    ),
     defineRoute({
       method: 'get',
       path: '/api/review/cases/:caseNumber',
       tag: 'review',
-      summary: 'Case detail for a reviewer: the request with its clinical answers, the guideline result of each exam, the timeline',
-      security: staff,
+      summary: 'Case detail for a reviewer (or support, read only): the request with its clinical answers, the guideline result of each exam, the timeline',
+      security: reviewers,
       params: caseParams,
       response: z.object({ case: caseViewSchema, request: z.unknown(), assignedTo: z.string().nullable() }),
-      errors: { 404: 'No such case' },
-      handler: async ({ params }) => {
-        const c = await anyCase(params.caseNumber);
+      errors: { 404: 'No such case in the health plans you work' },
+      handler: async ({ params }, _req, res) => {
+        const c = await reviewableCase(params.caseNumber, sessionOf(res).user);
         return { case: await viewOf(c), request: c.request, assignedTo: c.assignedTo };
       },
     }),
@@ -343,19 +395,20 @@ export function caseRoutes(ctx: ApiContext) {
         path: `/api/review/cases/:caseNumber/${action}`,
         tag: 'review',
         summary: action === 'claim' ? 'Claim a case: it is yours to work until you release it' : 'Release a case you claimed',
-        security: staff,
+        security: allow(ctx, 'NURSE', 'PHYSICIAN'),
         params: caseParams,
         response: z.object({ caseNumber: z.string(), assignedTo: z.string().nullable() }),
-        errors: { 404: 'No such case', 409: 'Claimed by someone else' },
+        errors: { 404: 'No such case in the health plans you work', 409: 'Claimed by someone else' },
         handler: async ({ params }, req, res) => {
-          const me = staffOf(res).name;
-          const c = await anyCase(params.caseNumber);
+          const { user } = sessionOf(res);
+          const me = reviewer(res).name;
+          const c = await reviewableCase(params.caseNumber, user);
           const { count } = await prisma.case.updateMany({
             where: { id: c.id, ...(action === 'claim' ? { OR: [{ assignedTo: null }, { assignedTo: me }] } : { assignedTo: me }) },
             data: { assignedTo: action === 'claim' ? me : null },
           });
           if (!count) throw new HttpError(409, 'claimed', action === 'claim' ? `Case ${c.caseNumber} is claimed by ${c.assignedTo}` : 'You have not claimed this case');
-          await audit(prisma, { actor: `staff:${me}`, action: `case.${action}ed`, subjectType: 'case', subjectId: c.id, ip: clientIp(req) });
+          await audit(prisma, { actor: auditActor(user), action: `case.${action}ed`, subjectType: 'case', subjectId: c.id, ip: clientIp(req) });
           return { caseNumber: c.caseNumber, assignedTo: action === 'claim' ? me : null };
         },
       }),
@@ -365,7 +418,7 @@ export function caseRoutes(ctx: ApiContext) {
       path: '/api/review/cases/:caseNumber/nurse-decision',
       tag: 'review',
       summary: 'Nurse: approve exams, ask the office for information, or escalate to a physician (nurses never deny)',
-      security: staff,
+      security: allow(ctx, 'NURSE'),
       params: caseParams,
       body: z.discriminatedUnion('action', [
         z.object({ action: z.literal('APPROVE'), exams: examsList, note: z.string().max(1000).optional() }),
@@ -374,10 +427,10 @@ export function caseRoutes(ctx: ApiContext) {
       ], { error: 'action is APPROVE, REQUEST_INFO or ESCALATE (a nurse never denies)' }),
       response: caseViewSchema,
       errors: { 404: 'No such case', 409: 'Not your role, or the case is not at this step' },
-      handler: async ({ params, body }, _req, res) => {
-        const me = staffOf(res);
+      handler: async ({ params, body }, req, res) => {
         const d = body.action === 'APPROVE' ? { ...body, exams: body.exams.map((e) => e - 1) } : body;
-        return update(await anyCase(params.caseNumber), nurseDecisionUpdate, [me, d]);
+        const c = await reviewableCase(params.caseNumber, sessionOf(res).user);
+        return update(c, nurseDecisionUpdate, [reviewer(res), d], { req, res, action: 'nurse_decision', details: decisionDetails(body) });
       },
     }),
     defineRoute({
@@ -385,7 +438,7 @@ export function caseRoutes(ctx: ApiContext) {
       path: '/api/review/cases/:caseNumber/physician-decision',
       tag: 'review',
       summary: 'Physician: approve, modify (A6), deny with a specific reason and the guideline (A3), or offer peer-to-peer',
-      security: staff,
+      security: allow(ctx, 'PHYSICIAN'),
       params: caseParams,
       body: z.discriminatedUnion('action', [
         z.object({ action: z.literal('APPROVE'), exams: examsList, note: z.string().max(1000).optional() }),
@@ -395,9 +448,8 @@ export function caseRoutes(ctx: ApiContext) {
       ], { error: 'action is APPROVE, MODIFY, DENY or OFFER_PEER_TO_PEER' }),
       response: caseViewSchema,
       errors: { 404: 'No such case', 409: 'Not your role, the case is not at this step, or a reason is missing' },
-      handler: async ({ params, body }, _req, res) => {
-        const me = staffOf(res);
-        const c = await anyCase(params.caseNumber);
+      handler: async ({ params, body }, req, res) => {
+        const c = await reviewableCase(params.caseNumber, sessionOf(res).user);
         let procedureDescription: string | undefined;
         if (body.action === 'MODIFY' && body.procedureCode) {
           // A different code must be a procedure of the same program.
@@ -417,7 +469,7 @@ export function caseRoutes(ctx: ApiContext) {
               : body.action === 'DENY'
                 ? { ...body, exam: body.exam - 1 }
                 : body;
-        return update(c, physicianDecisionUpdate, [me, d]);
+        return update(c, physicianDecisionUpdate, [reviewer(res), d], { req, res, action: 'physician_decision', details: decisionDetails(body) });
       },
     }),
     defineRoute({
@@ -425,7 +477,7 @@ export function caseRoutes(ctx: ApiContext) {
       path: '/api/review/cases/:caseNumber/peer-to-peer-outcome',
       tag: 'review',
       summary: 'Physician: the peer-to-peer outcome: overturned (approve), upheld (deny with reason), or not reached in the windows',
-      security: staff,
+      security: allow(ctx, 'PHYSICIAN'),
       params: caseParams,
       body: z.discriminatedUnion('outcome', [
         z.object({ outcome: z.literal('OVERTURNED'), exams: examsList, note: z.string().trim().min(3).max(1000) }),
@@ -434,13 +486,13 @@ export function caseRoutes(ctx: ApiContext) {
       ], { error: 'outcome is OVERTURNED, UPHELD or NOT_REACHED' }),
       response: caseViewSchema,
       errors: { 404: 'No such case', 409: 'Not your role, or no call is waiting for its outcome' },
-      handler: async ({ params, body }, _req, res) => {
-        const me = staffOf(res);
+      handler: async ({ params, body }, req, res) => {
         const o = body.outcome === 'OVERTURNED' ? { ...body, exams: body.exams.map((e) => e - 1) } : body.outcome === 'UPHELD' ? { ...body, exam: body.exam - 1 } : body;
-        return update(await anyCase(params.caseNumber), peerToPeerOutcomeUpdate, [me, o]);
+        const c = await reviewableCase(params.caseNumber, sessionOf(res).user);
+        return update(c, peerToPeerOutcomeUpdate, [reviewer(res), o], { req, res, action: 'peer_to_peer_outcome', details: { outcome: body.outcome } });
       },
     }),
   ];
 
-  return [...office, ...reviewer];
+  return [...office, ...reviewerRoutes];
 }

@@ -6,7 +6,7 @@ import { codeKey } from '../../domain/codes';
 import { draftContentSchema, isCalendarDate, type DraftContent } from '../../domain/draft';
 import { selectGuideline } from '../../domain/guidelines';
 import type { Draft } from '../../generated/prisma/client';
-import { authenticate, clientIp, sessionOf } from '../auth';
+import { allow, clientIp, sessionOf } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
 import { defineRoute } from '../route';
@@ -55,7 +55,7 @@ const view = (d: Draft) => ({
  */
 export function draftRoutes(ctx: ApiContext) {
   const { prisma } = ctx;
-  const security = { kind: 'session' as const, guard: authenticate(ctx) };
+  const security = allow(ctx, 'PROVIDER');
 
   async function ownDraft(draftId: string, userId: string): Promise<Draft> {
     const d = await prisma.draft.findUnique({ where: { id: draftId } });
@@ -210,6 +210,7 @@ export function draftRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/guidelines',
       tag: 'drafts',
+      security: 'public',
       summary: "The guideline (questions with help text) that applies to a procedure for a plan on a date",
       query: z.object({
         procedureCode: z.string().trim().min(1, 'procedureCode is required'),

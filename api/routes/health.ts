@@ -32,6 +32,7 @@ export function healthRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/healthz',
       tag: 'operations',
+      security: 'public',
       summary: 'Whether Temporal and the database answer; 503 when either does not',
       response: healthSchema,
       errors: { 503: { description: 'Temporal or the database is down', schema: healthSchema } },

@@ -44,6 +44,7 @@ export function identityConfirmationRoutes(ctx: ApiContext) {
       method: 'post',
       path: START_PATH,
       tag: 'sessions',
+      security: 'public',
       summary:
         'Start unlocking an account locked for inactivity with its username (or email) and password: emails a 6-digit code and answers the security question to answer with it',
       body: z.object({
@@ -79,6 +80,10 @@ export function identityConfirmationRoutes(ctx: ApiContext) {
         if (!user || !ok) {
           await refuse(user ? 'wrong_password' : 'unknown_login');
           throw new HttpError(401, 'invalid_credentials', 'The username or password is not right: check both and try again');
+        }
+        if (user.accessRole !== 'PROVIDER' && user.inactivityLockedAt) {
+          await refuse('staff_account');
+          throw new HttpError(409, 'not_locked_for_inactivity', 'Staff accounts are unlocked by an administrator: ask yours to unlock this account');
         }
         if (!user.inactivityLockedAt || user.status !== 'ACTIVE' || user.disabledAt) {
           await refuse(user.inactivityLockedAt ? 'not_active' : 'not_locked');
@@ -122,6 +127,7 @@ export function identityConfirmationRoutes(ctx: ApiContext) {
       method: 'post',
       path: `${START_PATH}/:confirmationId`,
       tag: 'sessions',
+      security: 'public',
       summary: `Unlock the account with the emailed code and the answer to the security question, both right (at most ${IDENTITY_MAX_ATTEMPTS} attempts)`,
       params: z.object({ confirmationId: z.uuid('confirmationId must be the id POST /api/identity-confirmations answered') }),
       body: z.object({

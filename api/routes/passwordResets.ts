@@ -4,12 +4,12 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import { hashToken } from '../../common/tokens';
-import type { ResetTarget } from '../../activities/passwordResets';
+import type { PasswordLinkPurpose, ResetTarget } from '../../activities/passwordResets';
 import { searchAttributes } from '../../common/searchAttributes';
 import { PASSWORD_MESSAGES, PASSWORD_MIN_LENGTH, passwordProblems } from '../../domain/registration';
 import type { PasswordReset, User } from '../../generated/prisma/client';
 import { completePasswordResetUpdate, passwordResetWorkflow, passwordResetWorkflowId } from '../../workflows/passwordReset';
-import { clientIp, requireSupport } from '../auth';
+import { allow, clientIp, sessionOf } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError, validationError, type FieldProblem } from '../errors';
 import { escapeHtml, page } from '../html';
@@ -37,7 +37,29 @@ function inWords(ms: number): string {
 }
 
 /** d•••@harborview.example: enough for support to tell a caller which inbox to look in. */
-const masked = (email: string) => email.replace(/^(.)[^@]*/, '$1•••');
+export const masked = (email: string) => email.replace(/^(.)[^@]*/, '$1•••');
+
+/**
+ * Starts the workflow of one emailed password link: a reset (PASSWORD_RESET_TTL) or a new staff
+ * account's invitation (STAFF_INVITATION_TTL). Answers with its id.
+ */
+export async function startPasswordLink(
+  ctx: Pick<ApiContext, 'temporal' | 'config'>,
+  link: { target: ResetTarget; requestedBy: string; requestedById?: string; ip?: string; purpose: PasswordLinkPurpose },
+): Promise<string> {
+  const resetId = randomUUID();
+  const invitation = link.purpose === 'INVITATION';
+  await ctx.temporal.workflow.start(passwordResetWorkflow, {
+    taskQueue: ctx.config.TEMPORAL_TASK_QUEUE,
+    workflowId: passwordResetWorkflowId(resetId),
+    typedSearchAttributes: [
+      { key: searchAttributes.RecordType, value: invitation ? 'STAFF_INVITATION' : 'PASSWORD_RESET' },
+      { key: searchAttributes.RecordStatus, value: 'ISSUING' },
+    ],
+    args: [{ resetId, ...link, ttl: invitation ? ctx.config.STAFF_INVITATION_TTL : ctx.config.PASSWORD_RESET_TTL }],
+  });
+  return resetId;
+}
 
 /**
  * Password reset by an emailed single-use link. Every request starts a workflow, whether or not
@@ -48,19 +70,8 @@ export function passwordResetRoutes(ctx: ApiContext) {
   const { prisma, temporal, config } = ctx;
   const ttlWords = () => inWords(msToNumber(config.PASSWORD_RESET_TTL));
 
-  async function start(target: ResetTarget, requestedBy: string, ip: string | undefined): Promise<string> {
-    const resetId = randomUUID();
-    await temporal.workflow.start(passwordResetWorkflow, {
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowId: passwordResetWorkflowId(resetId),
-      typedSearchAttributes: [
-        { key: searchAttributes.RecordType, value: 'PASSWORD_RESET' },
-        { key: searchAttributes.RecordStatus, value: 'ISSUING' },
-      ],
-      args: [{ resetId, target, requestedBy, ttl: config.PASSWORD_RESET_TTL, ip }],
-    });
-    return resetId;
-  }
+  const start = (target: ResetTarget, requestedBy: string, ip: string | undefined, requestedById?: string) =>
+    startPasswordLink(ctx, { target, requestedBy, requestedById, ip, purpose: 'RESET' });
 
   /** The reset a link's token belongs to, if it can still set a password. */
   async function usable(token: string): Promise<{ reset: PasswordReset; user: User }> {
@@ -101,6 +112,9 @@ export function passwordResetRoutes(ctx: ApiContext) {
       }
       throw err;
     }
+    if (reset.purpose === 'INVITATION') {
+      return { message: 'Your password is set and your account is active: sign in, and set up an authenticator app when asked.' };
+    }
     return { message: 'Your password was changed and every session of your account was signed out: sign in with the new password.' };
   }
 
@@ -132,7 +146,7 @@ export function passwordResetRoutes(ctx: ApiContext) {
         const parsed = completeBody.safeParse(req.body);
         if (!parsed.success) throw validationError('body', parsed.error);
         const done = await complete(parsed.data, clientIp(req));
-        res.status(200).type('html').send(page('Password changed', `<p>${escapeHtml(done.message)}</p>`));
+        res.status(200).type('html').send(page('Password set', `<p>${escapeHtml(done.message)}</p>`));
       } catch (err) {
         if (!(err instanceof HttpError)) {
           next(err);
@@ -154,6 +168,7 @@ export function passwordResetRoutes(ctx: ApiContext) {
     method: 'post',
     path: COMPLETE_PATH,
     tag: 'password-reset',
+    security: 'public',
     summary: 'Set a new password with the emailed link\'s token: single use; every session of the user ends (JSON, or the link page\'s form)',
     body: completeBody,
     response: z.object({ message: z.string() }),
@@ -167,13 +182,14 @@ export function passwordResetRoutes(ctx: ApiContext) {
   const requestBody = (completeRoute.operation as { requestBody: { content: Record<string, unknown> } }).requestBody;
   requestBody.content['application/x-www-form-urlencoded'] = requestBody.content['application/json'];
 
-  const supportSecurity = { kind: 'support' as const, guard: requireSupport(ctx) };
+  const supportSecurity = allow(ctx, 'SUPPORT', 'ADMIN');
 
   return [
     defineRoute({
       method: 'post',
       path: REQUEST_PATH,
       tag: 'password-reset',
+      security: 'public',
       summary: 'Ask for a password reset link by username or email: the same answer whether or not an account matches',
       body: z.object({
         login: z.string({ error: 'login is required: your username or email address' }).trim().min(1, 'login is required: your username or email address').max(254, 'login is too long'),
@@ -191,6 +207,7 @@ export function passwordResetRoutes(ctx: ApiContext) {
       method: 'get',
       path: COMPLETE_PATH,
       tag: 'password-reset',
+      security: 'public',
       summary: 'The emailed link: checks it and offers the new-password form (a page for people, JSON for programs)',
       query: z.object({ token: z.string().min(1, 'token is missing: use the whole link from the email') }),
       response: z.object({ username: z.string(), expiresAt: z.iso.datetime(), message: z.string() }),
@@ -212,7 +229,8 @@ export function passwordResetRoutes(ctx: ApiContext) {
               message: `Choose a new password: POST it with this token to ${COMPLETE_PATH}`,
             };
           }
-          res.status(200).type('html').send(page('Choose a new password', `<p>For the account ${escapeHtml(username)}.</p>${form(query.token, username)}`));
+          const title = reset.purpose === 'INVITATION' ? 'Set up your account: choose a password' : 'Choose a new password';
+          res.status(200).type('html').send(page(title, `<p>For the account ${escapeHtml(username)}.</p>${form(query.token, username)}`));
         } catch (err) {
           if (!(html && err instanceof HttpError)) throw err;
           res.status(err.status).type('html').send(cannotUse(err));
@@ -224,7 +242,7 @@ export function passwordResetRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/support/users/:userId/password-reset',
       tag: 'support',
-      summary: "Start a password reset for a caller: the link goes to the account's email address (audited with the support user's name)",
+      summary: "Start a password reset for a caller: the link goes to the account's email address (audited with who started it)",
       security: supportSecurity,
       params: z.object({ userId: z.uuid('userId must be the id of a user (the registration id)') }),
       status: 202,
@@ -237,7 +255,8 @@ export function passwordResetRoutes(ctx: ApiContext) {
           const state = user.disabledAt ? 'disabled' : user.status.toLowerCase().replace('_', ' ');
           throw new HttpError(409, 'account_not_active', `This account is ${state}: only an active account's password can be reset`);
         }
-        const resetId = await start({ userId: user.id }, `support:${String(res.locals.supportUser)}`, clientIp(req));
+        const me = sessionOf(res).user;
+        const resetId = await start({ userId: user.id }, `${me.accessRole.toLowerCase()}:${me.username}`, clientIp(req), me.id);
         return {
           resetId,
           userId: user.id,

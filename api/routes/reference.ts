@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { codeKey, CODE_SYSTEMS } from '../../domain/codes';
 import { npiValid } from '../../domain/npi';
-import { authenticate, sessionOf } from '../auth';
+import { ACCESS_ROLES } from '../../domain/access';
+import { allow, plansOf, sessionOf } from '../auth';
 import { searchCodes } from '../codeSearch';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
@@ -37,13 +38,13 @@ const providerSchema = z.object({
 /** Reference data an office needs to fill in a request: codes, plans and programs, members, providers. */
 export function referenceRoutes(ctx: ApiContext) {
   const { prisma } = ctx;
-  const session = { kind: 'session' as const, guard: authenticate(ctx) };
 
   return [
     defineRoute({
       method: 'get',
       path: '/api/codes',
       tag: 'reference',
+      security: 'public',
       summary: 'Search diagnosis and procedure codes by code ("M54.5", "M545") or by words in any order, typos tolerated, ranked',
       query: z.object({
         q: z.string().trim().min(2, 'q must have at least 2 characters: a code or some words').max(100, 'q must be at most 100 characters'),
@@ -67,6 +68,7 @@ export function referenceRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/codes/:system/:code',
       tag: 'reference',
+      security: 'public',
       summary: 'One code, written with or without its dot',
       params: z.object({ system: z.enum(CODE_SYSTEMS, { error: `system must be one of ${CODE_SYSTEMS.join(', ')}` }), code: z.string().max(10) }),
       response: codeSchema,
@@ -82,6 +84,7 @@ export function referenceRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/health-plans',
       tag: 'reference',
+      security: 'public',
       summary: 'Health plans, and the programs each runs by state with start (and end) dates',
       response: z.object({
         healthPlans: z.array(
@@ -112,8 +115,8 @@ export function referenceRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/members/:memberId',
       tag: 'reference',
-      summary: "A member by the id on their card, with plan, state and eligibility (only for the signed-in user's health plans)",
-      security: session,
+      summary: "A member by the id on their card, with plan, state and eligibility (only in the signed-in user's health plans)",
+      security: allow(ctx, 'PROVIDER', 'NURSE', 'PHYSICIAN', 'SUPERVISOR', 'SUPPORT'),
       params: z.object({ memberId: z.string().trim().min(3).max(20) }),
       response: z.object({
         memberId: z.string(),
@@ -128,11 +131,10 @@ export function referenceRoutes(ctx: ApiContext) {
       }),
       errors: { 404: "No such member in the user's health plans" },
       handler: async ({ params }, _req, res) => {
-        const { user } = sessionOf(res);
-        const plans = (await prisma.userHealthPlan.findMany({ where: { userId: user.id } })).map((p) => p.planId);
+        const plans = await plansOf(ctx, sessionOf(res).user);
         const m = await prisma.member.findUnique({ where: { id: params.memberId.toUpperCase() }, include: { plan: true } });
         // A member of another plan is "not found": ids must not reveal who is insured where.
-        if (!m || !plans.includes(m.planId)) {
+        if (!m || (plans && !plans.includes(m.planId))) {
           throw new HttpError(404, 'unknown_member', `No member ${params.memberId} in your health plans: check the id on the member's card`);
         }
         return {
@@ -153,7 +155,7 @@ export function referenceRoutes(ctx: ApiContext) {
       path: '/api/providers',
       tag: 'reference',
       summary: "Find ordering physicians (of the user's TINs with mine=true) or servicing facilities by name, NPI, state, service and plan",
-      security: session,
+      security: allow(ctx, ...ACCESS_ROLES),
       query: z.object({
         q: z.string().trim().max(100).optional(),
         kind: z.enum(['ORDERING_PHYSICIAN', 'SERVICING_FACILITY'], { error: 'kind must be ORDERING_PHYSICIAN or SERVICING_FACILITY' }).optional(),

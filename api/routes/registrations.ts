@@ -12,6 +12,9 @@ import { z } from 'zod';
 import { searchAttributes } from '../../common/searchAttributes';
 import { workflowIds } from '../../common/temporal';
 import type { RegistrationStatus, User } from '../../generated/prisma/client';
+
+/** A provider account, which has a registration workflow. */
+type RegisteredUser = User & { workflowId: string };
 import { hashToken } from '../../common/tokens';
 import {
   formatTin,
@@ -40,7 +43,7 @@ import {
   submitRegistrationUpdate,
   type RegistrationView,
 } from '../../workflows/registration';
-import { requireSupport } from '../auth';
+import { allow, auditActor, sessionOf } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError, type FieldProblem } from '../errors';
 import { escapeHtml, page } from '../html';
@@ -134,7 +137,11 @@ export function registrationRoutes(ctx: ApiContext) {
     }
     const taken: FieldProblem[] = [];
     const holders = await prisma.user.findMany({
-      where: { OR: [{ usernameKey: usernameKeyOf(data) }, { email: data.user.email }], status: { notIn: ['REJECTED', 'EXPIRED'] } },
+      where: {
+        OR: [{ usernameKey: usernameKeyOf(data) }, { email: data.user.email }],
+        // Rejected, expired and disabled offices register again: their username and email are free.
+        NOT: { accessRole: 'PROVIDER', OR: [{ status: { in: ['REJECTED', 'EXPIRED'] } }, { disabledAt: { not: null } }] },
+      },
       select: { usernameKey: true, email: true },
     });
     if (holders.some((h) => h.usernameKey === usernameKeyOf(data))) {
@@ -159,7 +166,11 @@ export function registrationRoutes(ctx: ApiContext) {
     return { data, plans: data.application.planIds.map((id) => ({ id, name: planNames.get(id)! })), orgs: [...orgs.values()] };
   }
 
-  const handleFor = (user: Pick<User, 'workflowId'>) => temporal.workflow.getHandle(user.workflowId);
+  const handleFor = (user: Pick<User, 'id' | 'workflowId'>) => {
+    // Access keys and registrations belong to provider accounts only, which all have one.
+    if (!user.workflowId) throw new Error(`User ${user.id} has no registration workflow`);
+    return temporal.workflow.getHandle(user.workflowId);
+  };
 
   /**
    * Update-with-start. A rejected or expired registration of the same email closes its workflow
@@ -171,7 +182,10 @@ export function registrationRoutes(ctx: ApiContext) {
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
       const previous = await prisma.user.findFirst({
-        where: { OR: [{ email }, { releasedEmail: email }], status: { in: ['REJECTED', 'EXPIRED'] } },
+        where: {
+          accessRole: 'PROVIDER',
+          AND: [{ OR: [{ email }, { releasedEmail: email }] }, { OR: [{ status: { in: ['REJECTED', 'EXPIRED'] } }, { disabledAt: { not: null } }] }],
+        },
         orderBy: { registeredAt: 'desc' },
       });
       if (!previous) throw err;
@@ -184,10 +198,11 @@ export function registrationRoutes(ctx: ApiContext) {
     }
   }
 
-  async function userOr404(registrationId: string): Promise<User> {
+  /** A provider's registration (a staff account has none, and is "not found" here). */
+  async function userOr404(registrationId: string): Promise<RegisteredUser> {
     const user = await prisma.user.findUnique({ where: { id: registrationId } });
-    if (!user) throw new HttpError(404, 'not_found', `No registration ${registrationId}`);
-    return user;
+    if (!user || user.accessRole !== 'PROVIDER' || !user.workflowId) throw new HttpError(404, 'not_found', `No registration ${registrationId}`);
+    return user as RegisteredUser;
   }
 
   return [
@@ -195,6 +210,7 @@ export function registrationRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/registration-options',
       tag: 'registration',
+      security: 'public',
       summary: 'The fixed lists a registration form offers: roles, security questions, programs, states, terms version',
       response: z.object({
         roles: z.array(z.object({ id: z.string(), label: z.string() })),
@@ -217,6 +233,7 @@ export function registrationRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/roster/tins/:tin/health-plans',
       tag: 'registration',
+      security: 'public',
       summary: 'The health plans associated with a Tax ID on the roster, to choose from while registering',
       params: z.object({ tin: z.string().regex(/^\d{2}-?\d{7}$/, 'tin must be 9 digits, with or without the dash (12-3456789)') }),
       response: z.object({ tin: z.string(), plans: z.array(z.object({ id: z.string(), name: z.string() })) }),
@@ -235,6 +252,7 @@ export function registrationRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/registrations/validate',
       tag: 'registration',
+      security: 'public',
       summary: 'Validate a registration without creating anything: the normalized summary for the review page, or every problem',
       body: registrationSchema,
       parseBody: async (raw) => raw as Registration,
@@ -249,6 +267,7 @@ export function registrationRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/registrations',
       tag: 'registration',
+      security: 'public',
       summary: 'Register: starts the registration workflow, which emails an access key link',
       body: registrationSchema,
       parseBody: async (raw) => raw as Registration,
@@ -328,6 +347,7 @@ export function registrationRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/registrations/verify-email',
       tag: 'registration',
+      security: 'public',
       summary: 'The emailed access key link: confirms the email address (a page for people, JSON for programs)',
       query: z.object({ key: z.string().min(1, 'key is missing: use the whole link from the email') }),
       response: statusSchema,
@@ -370,6 +390,7 @@ export function registrationRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/registrations/:registrationId',
       tag: 'registration',
+      security: 'public',
       summary: "A registration's status in plain words",
       params: registrationIdParams,
       response: statusSchema,
@@ -380,6 +401,7 @@ export function registrationRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/registrations/:registrationId/access-key',
       tag: 'registration',
+      security: 'public',
       summary: 'Send a new access key link; it replaces the older ones (a limited number of sends)',
       params: registrationIdParams,
       status: 202,
@@ -412,10 +434,11 @@ const usernameKeyOf = (data: Registration) => usernameKey(data.login.username);
 
 function supportRegistrationRoutes(
   ctx: ApiContext,
-  userOr404: (id: string) => Promise<User>,
-  handleFor: (u: Pick<User, 'workflowId'>) => ReturnType<ApiContext['temporal']['workflow']['getHandle']>,
+  userOr404: (id: string) => Promise<RegisteredUser>,
+  handleFor: (u: Pick<User, 'id' | 'workflowId'>) => ReturnType<ApiContext['temporal']['workflow']['getHandle']>,
 ) {
-  const security = { kind: 'support' as const, guard: requireSupport(ctx) };
+  // Web Customer Service verifies registrations that automatic verification could not decide.
+  const security = allow(ctx, 'SUPPORT', 'ADMIN');
   const item = z.object({
     registrationId: z.uuid(),
     status: z.enum(STATUSES),
@@ -425,7 +448,7 @@ function supportRegistrationRoutes(
     role: z.string(),
     email: z.string().nullable(),
     username: z.string().nullable(),
-    organization: z.object({ name: z.string(), addressLines: z.array(z.string()) }),
+    organization: z.object({ name: z.string(), addressLines: z.array(z.string()) }).nullable(),
     tins: z.array(z.string()),
     planIds: z.array(z.string()),
     registeredAt: z.iso.datetime(),
@@ -438,7 +461,7 @@ function supportRegistrationRoutes(
     waitingOnSupport: u.status === 'PENDING_ACTIVATION' && !!u.statusReason,
     reviewReasons: u.status === 'PENDING_ACTIVATION' && u.statusReason ? u.statusReason.split('\n') : [],
     name: `${u.firstName} ${u.lastName}`,
-    role: ROLE_LABELS[u.role],
+    role: u.role ? ROLE_LABELS[u.role] : '',
     email: u.email ?? u.releasedEmail,
     username: u.username ?? u.releasedUsername,
     organization: organizationOf(u),
@@ -465,6 +488,7 @@ function supportRegistrationRoutes(
         const waiting = query.waitingOnSupport === 'true';
         const rows = await ctx.prisma.user.findMany({
           where: {
+            accessRole: 'PROVIDER',
             ...(query.status ? { status: query.status } : {}),
             ...(waiting ? { status: 'PENDING_ACTIVATION', statusReason: { not: null } } : {}),
           },
@@ -498,7 +522,7 @@ function supportRegistrationRoutes(
         }
         try {
           await handleFor(user).executeUpdate(decideRegistrationUpdate, {
-            args: [{ decision: body.decision, reason: body.reason, decidedBy: String(res.locals.supportUser) }],
+            args: [{ decision: body.decision, reason: body.reason, decidedBy: sessionOf(res).user.username!, decidedById: sessionOf(res).user.id }],
           });
         } catch (err) {
           if (err instanceof WorkflowUpdateFailedError) throw new HttpError(409, 'not_waiting_for_support', refusal(err));

@@ -12,7 +12,8 @@ import { searchAttributes } from '../../common/searchAttributes';
 import { mfaEmailCodeWorkflow } from '../../workflows/mfaEmailCode';
 import { formatTin, normalizeTin, ROLE_LABELS } from '../../domain/registration';
 import { recordSignInUpdate } from '../../workflows/registration';
-import { authenticate, clientIp, createSession, SESSION_COOKIE, sessionOf } from '../auth';
+import { ACCESS_ROLE_LABELS, ACCESS_ROLES } from '../../domain/access';
+import { allow, clientIp, createSession, SESSION_COOKIE, sessionOf } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
 import { checkRoster, organizationOf } from '../roster';
@@ -23,12 +24,16 @@ const meSchema = z.object({
   userId: z.uuid(),
   username: z.string(),
   name: z.string(),
-  role: z.string(),
-  roleLabel: z.string(),
+  accessRole: z.enum(ACCESS_ROLES).describe('What the account may do: PROVIDER (an office), NURSE, PHYSICIAN, SUPERVISOR, SUPPORT or ADMIN'),
+  accessRoleLabel: z.string(),
+  role: z.string().nullable().describe("A provider's role in the office (null for staff)"),
+  roleLabel: z.string().nullable(),
   email: z.string(),
-  organization: z.object({ name: z.string(), addressLines: z.array(z.string()) }),
+  organization: z.object({ name: z.string(), addressLines: z.array(z.string()) }).nullable(),
   tins: z.array(z.string()),
-  healthPlans: z.array(z.object({ id: z.string(), name: z.string(), addedAt: z.iso.datetime() })),
+  healthPlans: z
+    .array(z.object({ id: z.string(), name: z.string(), addedAt: z.iso.datetime() }))
+    .describe("An office's plans, or the plans a reviewer is assigned (none for support and administrators: every plan)"),
   lastSignInAt: z.iso.datetime().nullable(),
 });
 
@@ -45,7 +50,8 @@ const MFA_ATTEMPTS = 5;
 export function sessionRoutes(ctx: ApiContext) {
   const { prisma, config } = ctx;
   const mfaKey = mfaKeyFrom(config.mfaEncryptionKey);
-  const session = { kind: 'session' as const, guard: authenticate(ctx) };
+  // Everyone signs out and reads their own profile; only offices add health plans.
+  const session = allow(ctx, ...ACCESS_ROLES);
   // Verifying against a real hash for unknown users keeps the answer time the same for both.
   const dummyHash = hashSecret('not-a-real-password-only-for-timing');
 
@@ -58,8 +64,10 @@ export function sessionRoutes(ctx: ApiContext) {
       userId: u.id,
       username: u.username!,
       name: `${u.firstName} ${u.lastName}`,
+      accessRole: u.accessRole,
+      accessRoleLabel: ACCESS_ROLE_LABELS[u.accessRole],
       role: u.role,
-      roleLabel: ROLE_LABELS[u.role],
+      roleLabel: u.role ? ROLE_LABELS[u.role] : null,
       email: u.email!,
       organization: organizationOf(u),
       tins: u.tins.map((t) => formatTin(t.tin)),
@@ -73,6 +81,7 @@ export function sessionRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/hipaa-disclaimer',
       tag: 'sessions',
+      security: 'public',
       summary: 'The HIPAA disclaimer a user accepts at sign-in, with its version',
       response: z.object({ version: z.string(), text: z.string() }),
       handler: async () => ({ ...HIPAA_DISCLAIMER }),
@@ -81,6 +90,7 @@ export function sessionRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/sessions',
       tag: 'sessions',
+      security: 'public',
       summary: 'Sign in, first step: username (or email), password and the accepted HIPAA disclaimer version; answers with the multi-factor challenge',
       body: z.object({
         login: z.string().trim().min(1, 'login is required: your username or email address').max(254, 'login is too long'),
@@ -131,7 +141,11 @@ export function sessionRoutes(ctx: ApiContext) {
           throw new HttpError(401, 'invalid_credentials', 'The username or password is not right: check both and try again');
         }
         if (user.disabledAt) {
-          throw new HttpError(403, 'account_disabled', 'This account is disabled: register again to use the portal');
+          throw new HttpError(
+            403,
+            'account_disabled',
+            user.accessRole === 'PROVIDER' ? 'This account is disabled: register again to use the portal' : 'This account is disabled: ask your administrator',
+          );
         }
         if (user.status !== 'ACTIVE') {
           const [code, message] = NOT_ACTIVE[user.status];
@@ -154,8 +168,8 @@ export function sessionRoutes(ctx: ApiContext) {
             disclaimer: HIPAA_DISCLAIMER,
           });
         }
-        if (!user.firstSignInAt) {
-          // First use of the credentials: the registration workflow stops its expiry clock.
+        if (!user.firstSignInAt && user.workflowId) {
+          // First use of a provider's credentials: the registration workflow stops its expiry clock.
           try {
             const view = await ctx.temporal.workflow.getHandle(user.workflowId).executeUpdate(recordSignInUpdate);
             if (view.status !== 'ACTIVE') throw new HttpError(403, ...NOT_ACTIVE.EXPIRED);
@@ -200,6 +214,7 @@ export function sessionRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/sessions/mfa',
       tag: 'sessions',
+      security: 'public',
       summary: 'The second step of sign-in: the code from the authenticator app (which enrolls it on first use) or an emailed code; opens the session',
       body: z.object({
         challengeToken: z.string().min(1, 'challengeToken is required: sign in with your password first'),
@@ -239,7 +254,8 @@ export function sessionRoutes(ctx: ApiContext) {
         }
         const created = await createSession(ctx, req, res, user, challenge.hipaaVersion);
         await prisma.$transaction([
-          prisma.user.update({ where: { id: user.id }, data: { lastSignInAt: now } }),
+          // A staff account's first sign-in is recorded here (a provider's by its registration workflow).
+          prisma.user.update({ where: { id: user.id }, data: { lastSignInAt: now, ...(user.firstSignInAt ? {} : { firstSignInAt: now }) } }),
           prisma.auditEvent.create({
             data: {
               actor: `user:${user.id}`,
@@ -258,6 +274,7 @@ export function sessionRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/sessions/mfa/email-code',
       tag: 'sessions',
+      security: 'public',
       summary: 'Email a sign-in code instead of using the authenticator app (for users who enrolled one)',
       body: z.object({ challengeToken: z.string().min(1, 'challengeToken is required: sign in with your password first') }),
       status: 202,
@@ -334,7 +351,7 @@ export function sessionRoutes(ctx: ApiContext) {
       path: '/api/me/health-plans',
       tag: 'sessions',
       summary: 'Add health plans to the profile without registering again (new TINs must be of the same organization)',
-      security: session,
+      security: allow(ctx, 'PROVIDER'),
       body: z.object({
         planIds: z.array(z.string().trim().min(1, 'a plan id is empty'), { error: 'planIds must be a list of plan ids' }).min(1, 'choose at least one health plan').max(50),
         tins: z.array(z.string(), { error: 'tins must be a list of 9-digit Tax IDs' }).max(20).default([]),
