@@ -43,8 +43,10 @@ export function createApp(ctx: ApiContext): Express {
         return id;
       },
       autoLogging: { ignore: (req) => req.url === '/healthz' },
-      // Paths only: query strings can carry link tokens, which never belong in a log.
+      // Paths only: query strings can carry link tokens, which never belong in a log. Answers
+      // by status only: their headers carry the session cookie (Set-Cookie).
       serializers: {
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
           id: req.id,
           method: req.method,

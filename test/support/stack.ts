@@ -6,7 +6,7 @@ import { createApp } from '../../api/app';
 import { createTransport } from '../../activities/mail';
 import { loadConfig, type Config } from '../../common/config';
 import { createPrisma, type PrismaClient } from '../../common/db';
-import { createLogger } from '../../common/logger';
+import { createLogger, type Logger } from '../../common/logger';
 import { createWorker, installRuntimeLogger } from '../../worker/worker';
 import { testEnv } from './env';
 import { Mailbox } from './mailbox';
@@ -32,7 +32,7 @@ export interface TestStack {
  */
 let runtimeInstalled = false;
 
-export async function startStack(env: Record<string, string> = {}): Promise<TestStack> {
+export async function startStack(env: Record<string, string> = {}, opts: { log?: Logger } = {}): Promise<TestStack> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -51,7 +51,7 @@ export async function startStack(env: Record<string, string> = {}): Promise<Test
     RATE_LIMIT_PASSWORD_RESET: '100000',
     ...env,
   });
-  const log = createLogger(config.LOG_LEVEL, 'test');
+  const log = opts.log ?? createLogger(config.LOG_LEVEL, 'test');
   if (!runtimeInstalled) {
     installRuntimeLogger(createLogger(process.env.LOG_LEVEL ?? 'warn', 'test-worker'));
     runtimeInstalled = true;
