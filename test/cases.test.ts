@@ -323,3 +323,19 @@ test('a colleague of the same TIN and plan works the case; another office cannot
   }
   expect((await api.get(`/api/review/queues/nurse`)).status).toBe(401);
 });
+
+test('with no worker to answer the case query, an office still reads its case, from the database mirror', async () => {
+  const { view } = await submit(lumbarMri({ answers: NOT_MET }));
+  await eventually(async () => (await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: view.caseNumber } })).waitingOn, (w) => w === 'NURSE');
+  await stack.stopWorker();
+  try {
+    const started = Date.now();
+    const read = await api.get(`/api/cases/${view.caseNumber}`, office.auth);
+    expect(read.status).toBe(200);
+    expect(read.body).toMatchObject({ caseNumber: view.caseNumber, waitingOn: 'NURSE', exams: [expect.objectContaining({ status: 'PENDED' })] });
+    // Bounded by the read's query deadline (5 s), not Temporal's own (about 30 s).
+    expect(Date.now() - started).toBeLessThan(15_000);
+  } finally {
+    await stack.startWorker();
+  }
+}, 90_000);

@@ -39,6 +39,8 @@ const caseParams = z.object({ caseNumber: z.string().regex(/^PA-\d{4}-\d{4}-\d{3
 const examParams = caseParams.extend({ exam: z.coerce.number({ error: 'exam is the exam number (1, 2, ...)' }).int().min(1).max(10) });
 const npiBody = z.object({ npi: z.string().regex(/^\d{10}$/, 'npi must be the 10-digit NPI of a servicing facility') });
 const hours = (h: number) => `${h}h` as Duration;
+/** How long a read waits for the case workflow before it answers from the mirror. */
+const QUERY_DEADLINE_MS = 5_000;
 
 /** What the office should do next, in plain words, for each exam that needs it. */
 function withNextSteps(view: CaseView): CaseView & { nextSteps: string[] } {
@@ -98,12 +100,17 @@ export function caseRoutes(ctx: ApiContext) {
     if (!c || (plans && !plans.includes(c.planId))) throw new HttpError(404, 'not_found', `No case ${caseNumber} in the health plans you work`);
     return c;
   }
+  /**
+   * The workflow's own view of the case; the database mirror when the workflow has closed, or
+   * cannot answer now (no worker polling, Temporal unreachable): a read never fails for that.
+   */
   async function viewOf(c: Case): Promise<CaseView> {
     try {
-      return await handle(c).query(caseStatusQuery);
+      // Without a deadline, a query that no worker answers takes about 30 s to fail.
+      return await temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle(c).query(caseStatusQuery));
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return c.view as unknown as CaseView;
-      throw err;
+      if (!(err instanceof WorkflowNotFoundError)) ctx.log.warn({ err, caseNumber: c.caseNumber }, 'case query failed: answering from the database mirror');
+      return c.view as unknown as CaseView;
     }
   }
   /** A step of the case through its workflow, audited (who, what, from where) once the workflow took it. */
