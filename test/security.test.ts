@@ -88,6 +88,15 @@ test('the audit log is searchable by support and holds no password or token', as
   expect((await api.get('/api/support/audit?from=yesterday', SUPPORT)).status).toBe(400);
 });
 
+test('the audit log is append-only in the database: no update, delete or truncate, whoever connects', async () => {
+  const office = await signedInOffice(stack.baseUrl, stack.mailbox);
+  const row = await stack.prisma.auditEvent.findFirstOrThrow({ where: { subjectId: office.userId } });
+  await expect(stack.prisma.auditEvent.update({ where: { id: row.id }, data: { actor: 'someone-else' } })).rejects.toThrow(/append-only: UPDATE/);
+  await expect(stack.prisma.auditEvent.deleteMany({ where: { subjectId: office.userId } })).rejects.toThrow(/append-only: DELETE/);
+  await expect(stack.prisma.$executeRawUnsafe('TRUNCATE "AuditEvent"')).rejects.toThrow(/append-only: TRUNCATE/);
+  expect(await stack.prisma.auditEvent.findUniqueOrThrow({ where: { id: row.id } })).toEqual(row);
+});
+
 test('with a certificate and key the API speaks HTTPS only, TLS 1.2 or newer', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tls-'));
   try {
