@@ -122,8 +122,8 @@ export async function startMailCapture(opts: { smtpPort: number; httpPort: numbe
     else res.type('html').send(page(m.subject, messageView(m)));
   });
   const http: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.httpPort, host, () => resolve(s));
-    s.once('error', reject);
+    // Express 5 hands a listen error (a port taken) to this callback too.
+    const s = app.listen(opts.httpPort, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const httpPort = (http.address() as { port: number }).port;
 
