@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { PrismaClient } from '../common/db';
 import { caseActivities } from './cases';
@@ -6,6 +7,7 @@ import { mailActivities } from './mail';
 import { mfaActivities } from './mfa';
 import { passwordResetActivities } from './passwordResets';
 import { registrationActivities } from './registrations';
+import { supportActivities } from './support';
 import { systemCheckActivities } from './systemChecks';
 
 export interface ActivityDeps {
@@ -14,6 +16,8 @@ export interface ActivityDeps {
   mailFrom: string;
   /** Base of the links emails carry (the API's public address). */
   publicBaseUrl: string;
+  /** For activities that read visibility or query workflows (the mirror audit). */
+  temporal: Client;
 }
 
 /** Every activity the worker registers, wired to the process's one Prisma client and mailer. */
@@ -27,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...caseActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
     ...passwordResetActivities({ ...mail, publicBaseUrl: deps.publicBaseUrl }),
     ...identityConfirmationActivities(mail),
+    ...supportActivities({ prisma: deps.prisma, temporal: deps.temporal }),
   };
 }
 

@@ -261,6 +261,11 @@ export function registrationActivities(deps: MailDeps & { publicBaseUrl: string 
       });
     },
 
+    /** Support's repair: the mirror's status and reason, written again as the workflow holds them. */
+    async mirrorRegistration(args: { registrationId: string; status: 'PENDING_EMAIL' | 'PENDING_ACTIVATION' | 'ACTIVE' | 'REJECTED' | 'EXPIRED'; reason?: string; by: string }): Promise<void> {
+      await prisma.user.update({ where: { id: args.registrationId }, data: { status: args.status, statusReason: args.reason ?? null } });
+    },
+
     /** The activation-status and expiry emails, composed from the account, sent once each. */
     async sendRegistrationEmail(args: { registrationId: string; kind: EmailKind; reason?: string; signInBy?: string }): Promise<void> {
       await deliverOnce(deps, currentWorkflowId(), emailPurpose(args.registrationId, `registration-${args.kind}`), async () => {

@@ -17,12 +17,13 @@ import { passwordResetRoutes } from './routes/passwordResets';
 import { referenceRoutes } from './routes/reference';
 import { registrationRoutes } from './routes/registrations';
 import { sessionRoutes } from './routes/sessions';
+import { supportRoutes } from './routes/support';
 import { systemCheckRoutes } from './routes/systemChecks';
 
 const REQUEST_ID = /^[\w.-]{1,100}$/;
 
 export function createApp(ctx: ApiContext): Express {
-  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...passwordResetRoutes(ctx), ...identityConfirmationRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx), ...adminRoutes(ctx)];
+  const routes = [...healthRoutes(ctx), ...systemCheckRoutes(ctx), ...registrationRoutes(ctx), ...sessionRoutes(ctx), ...passwordResetRoutes(ctx), ...identityConfirmationRoutes(ctx), ...referenceRoutes(ctx), ...draftRoutes(ctx), ...caseRoutes(ctx), ...auditRoutes(ctx), ...adminRoutes(ctx), ...supportRoutes(ctx)];
   routes.push(openApiRoute(() => openApiDocument(routes, { title: 'Prior authorization platform API', version: '0.1.0', serverUrl: ctx.config.PUBLIC_BASE_URL })));
 
   const app = express();

@@ -92,6 +92,17 @@ export const envSchema = z.object({
   ORDER_VALIDITY: duration.optional(),
   EXTENSION_GRACE: duration.default('14d'),
   WORKFLOW_ID_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+
+  // Support console: how often the mirror audit compares the database with the workflows, and
+  // how young a change may be to count as in flight rather than drift.
+  MIRROR_AUDIT_INTERVAL: duration.default('10m'),
+  MIRROR_AUDIT_GRACE: duration.default('60s'),
+  // A case is at risk when its decision is due within this time.
+  AT_RISK_WITHIN: duration.default('24h'),
+  // A registration waiting for a support decision longer than this is overdue (the seeds promise 24 hours).
+  SUPPORT_DECISION_TIME: duration.default('24h'),
+  // An activity is listed as stuck from this many failed attempts on.
+  STUCK_AFTER_ATTEMPTS: z.coerce.number().int().min(1).default(2),
 });
 
 export type Env = z.infer<typeof envSchema>;

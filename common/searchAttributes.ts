@@ -10,6 +10,8 @@ export const searchAttributes = {
   RecordStatus: defineSearchAttributeKey('RecordStatus', SearchAttributeType.KEYWORD),
   WaitingOn: defineSearchAttributeKey('WaitingOn', SearchAttributeType.KEYWORD),
   DueAt: defineSearchAttributeKey('DueAt', SearchAttributeType.DATETIME),
+  /** When RecordStatus last changed: "how long in this state" is a visibility query. */
+  StatusSince: defineSearchAttributeKey('StatusSince', SearchAttributeType.DATETIME),
   Program: defineSearchAttributeKey('Program', SearchAttributeType.KEYWORD),
   HealthPlan: defineSearchAttributeKey('HealthPlan', SearchAttributeType.KEYWORD),
   Urgency: defineSearchAttributeKey('Urgency', SearchAttributeType.KEYWORD),

@@ -18,3 +18,17 @@ export const workflowIds = {
   registration: (email: string, secret: string) =>
     `registration-${createHmac('sha256', secret).update(email.trim().toLowerCase()).digest('hex').slice(0, 32)}`,
 };
+
+/** The kind of record a workflow id names, from its prefix (RecordType's values). */
+export function recordTypeOf(workflowId: string): string {
+  const prefixes: [string, string][] = [
+    ['case-', 'CASE'],
+    ['registration-', 'REGISTRATION'],
+    ['password-reset-', 'PASSWORD_RESET'],
+    ['identity-confirmation-', 'IDENTITY_CONFIRMATION'],
+    ['mfa-email-code-', 'MFA_EMAIL_CODE'],
+    ['system-check-', 'SYSTEM_CHECK'],
+    ['mirror-audit-', 'MIRROR_AUDIT'],
+  ];
+  return prefixes.find(([p]) => workflowId.startsWith(p))?.[1] ?? 'OTHER';
+}

@@ -128,9 +128,10 @@ const EXPECTED_ROLES: Record<string, Caller[]> = {
   'POST /api/support/registrations/{registrationId}/decision': ['SUPPORT', 'ADMIN'],
   'POST /api/support/users/{userId}/password-reset': ['SUPPORT', 'ADMIN'],
   'GET /api/support/audit': ['SUPPORT', 'ADMIN'],
+  'POST /api/support/cases/{caseNumber}/assignee': ['SUPPORT', 'SUPERVISOR'],
 };
-/** Endpoints not listed above are an office's own (drafts, cases) or an administrator's. */
-const defaultRoles = (path: string): Caller[] => (path.startsWith('/api/admin/') ? ['ADMIN'] : ['PROVIDER']);
+/** Endpoints not listed above are an office's own (drafts, cases), support's console, or an administrator's. */
+const defaultRoles = (path: string): Caller[] => (path.startsWith('/api/admin/') ? ['ADMIN'] : path.startsWith('/api/support/') ? ['SUPPORT'] : ['PROVIDER']);
 
 interface Endpoint {
   method: string;
@@ -160,6 +161,7 @@ const VALID: Record<string, object> = {
   'POST /api/review/cases/{caseNumber}/nurse-decision': { action: 'APPROVE', exams: [1] },
   'POST /api/review/cases/{caseNumber}/physician-decision': { action: 'APPROVE', exams: [1] },
   'POST /api/review/cases/{caseNumber}/peer-to-peer-outcome': { outcome: 'NOT_REACHED', note: 'No answer in either window' },
+  'POST /api/support/cases/{caseNumber}/assignee': { username: null, reason: 'Covering the queue today' },
 };
 const call = (e: Endpoint, headers: Record<string, string>, body: object = VALID[`${e.method} ${e.path}`] ?? {}) =>
   fetch(`${stack.baseUrl}${fill(e.path)}`, {

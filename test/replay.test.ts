@@ -6,12 +6,14 @@ import { Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowIds } from '../common/temporal';
 import { testEnv } from './support/env';
+import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { accessKeyLink, registration, signedInOffice, signInBody, signIn as signInFully } from './support/registration';
 import { fixtures, members } from '../prisma/seed/reference';
 import { staffTeam } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
 import { passwordResetWorkflowId } from '../workflows/passwordReset';
+import { mirrorAuditWorkflowId } from '../workflows/mirrorAudit';
 
 /**
  * Determinism guard: today's workflow code must replay the histories that earlier code
@@ -99,6 +101,16 @@ test('password link histories (a reset, an invitation) recorded now replay on th
   }
 });
 
+/** The mirror audit: one pass asked for at once, then the workflow is ended (it would run for good). */
+test('a mirror audit history recorded now replays on the current workflow code', async () => {
+  expect((await apiClient(stack.baseUrl).post('/api/support/mirror-audits', {}, team.support.auth)).status).toBe(200);
+  const handle = stack.temporal.workflow.getHandle(mirrorAuditWorkflowId(stack.config.TEMPORAL_TASK_QUEUE));
+  await handle.terminate('recorded for the replay test');
+  const history = await handle.fetchHistory();
+  await expect(Worker.runReplayHistory(replayOptions(), history, 'mirror-audit-pass')).resolves.toBeUndefined();
+  if (process.env.RECORD_HISTORIES) writeFileSync(path.join(HISTORIES, 'mirror-audit-pass.json'), historyToJSON(history));
+});
+
 /** A case on each path: at once, nurse, physician denial and modification, peer-to-peer, information, provider choice, cancel. */
 async function caseHistories() {
   const api = apiClient(stack.baseUrl);
@@ -115,7 +127,8 @@ async function caseHistories() {
     answers,
     ...(servicing ? { servicingProviderNpi: fixtures.bostonMriFacility } : {}),
   });
-  type Step = [who: 'office' | 'NURSE' | 'PHYSICIAN', path: string, body: object];
+  // Support steps name their path under /api/support/, with {n} for the case number and {wf} for its workflow id.
+  type Step = [who: 'office' | 'NURSE' | 'PHYSICIAN' | 'SUPPORT', path: string, body: object];
   const windows = [1, 2].map((d) => ({ start: new Date(Date.now() + d * 86_400_000).toISOString(), end: new Date(Date.now() + d * 86_400_000 + 3_600_000).toISOString() }));
   const paths: Record<string, { exam: object; steps: Step[] }> = {
     'case-approved-at-once': { exam: mri(met), steps: [] },
@@ -158,6 +171,15 @@ async function caseHistories() {
       ],
     },
     'case-cancelled': { exam: mri(notMet), steps: [['office', 'cancel', { reason: 'The patient chose another plan' }]] },
+    // Events: submitted (1), order issued (2): the first letter is decision-2.
+    'case-approved-letter-resent': { exam: mri(met), steps: [['SUPPORT', 'cases/{n}/letters/decision-2/resend', { reason: 'The office lost the letter' }]] },
+    'case-support-resync-and-cancel': {
+      exam: mri(notMet),
+      steps: [
+        ['SUPPORT', 'workflows/{wf}/resync', { reason: 'The mirror was edited by hand' }],
+        ['SUPPORT', 'cases/{n}/cancel', { reason: 'The office called to cancel' }],
+      ],
+    },
   };
   const out: Record<string, Awaited<ReturnType<ReturnType<typeof stack.temporal.workflow.getHandle>['fetchHistory']>>> = {};
   let i = 0;
@@ -174,8 +196,15 @@ async function caseHistories() {
     expect([name, submitted.status]).toEqual([name, 201]);
     const n = submitted.body.caseNumber;
     for (const [who, step, body] of p.steps) {
+      // A letter is resent once it exists: the first one leaves just after the answer.
+      const letter = /letters\/([\w-]+)\/resend/.exec(step)?.[1];
+      if (letter) await eventually(() => stack.prisma.emailDelivery.findFirst({ where: { workflowId: `case-${draft.body.draftId}`, purpose: letter, status: 'SENT' } }), (d) => !!d);
       const res =
-        who === 'office' ? await api.post(`/api/cases/${n}/${step}`, body, office.auth) : await api.post(`/api/review/cases/${n}/${step}`, body, staff(who));
+        who === 'office'
+          ? await api.post(`/api/cases/${n}/${step}`, body, office.auth)
+          : who === 'SUPPORT'
+            ? await api.post(`/api/support/${step.replace('{n}', n).replace('{wf}', `case-${draft.body.draftId}`)}`, body, team.support.auth)
+            : await api.post(`/api/review/cases/${n}/${step}`, body, staff(who));
       expect([name, step, res.status]).toEqual([name, step, 200]);
     }
     out[name] = await stack.temporal.workflow.getHandle(`case-${draft.body.draftId}`).fetchHistory();
@@ -206,6 +235,10 @@ test('every committed history replays on the current workflow code', async () =>
       'case-cancelled.json',
       'password-reset-used.json',
       'staff-invitation-accepted.json',
+      'case-approved-at-once-answer-before-letter.json',
+      'case-approved-letter-resent.json',
+      'case-support-resync-and-cancel.json',
+      'mirror-audit-pass.json',
     ]),
   );
   for (const file of files) {

@@ -1,9 +1,12 @@
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../common/config';
 import { createPrisma } from '../common/db';
 import { createLogger } from '../common/logger';
 import { createTransport } from '../activities/mail';
-import { bundleWorkflows, createWorker, installRuntimeLogger } from './worker';
+import { startMirrorAudit } from './mirrorAudit';
+import { problemRecorder } from './problems';
+import { bundleWorkflows, createWorker, installRuntimeLogger, onSdkLog } from './worker';
 
 /** Worker process: bundle once, connect, run until SIGTERM/SIGINT, then drain and exit. */
 async function main(): Promise<void> {
@@ -17,7 +20,12 @@ async function main(): Promise<void> {
   const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE);
   const transport = createTransport(config.smtpUrl);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
+  const problems = problemRecorder({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
+  onSdkLog(problems.onCoreLog);
   const worker = await createWorker({
+    temporal,
+    problems,
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -33,9 +41,10 @@ async function main(): Promise<void> {
   // activities finish within the grace time, and then resolves.
   log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker polling');
   try {
-    await worker.run();
+    await Promise.all([worker.run(), startMirrorAudit(temporal, config).catch((err: unknown) => log.error({ err }, 'the mirror audit could not be started'))]);
   } finally {
     log.info('worker drained; closing connections');
+    await temporal.connection.close();
     await connection.close();
     await prisma.$disconnect();
     transport.close();

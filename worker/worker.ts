@@ -1,7 +1,8 @@
 import type { LogLevel, LogMetadata } from '@temporalio/common';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, makeTelemetryFilterString, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from '../common/logger';
 import { createActivities, type ActivityDeps } from '../activities';
+import type { ProblemRecorder } from './problems';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
@@ -16,6 +17,8 @@ export interface WorkerOptions extends ActivityDeps {
   taskQueue: string;
   workflowBundle: WorkflowBundleOption;
   shutdownGraceTimeMs: number;
+  /** Records failing activities (and, through onCoreLog, failing workflow tasks) for support. */
+  problems?: ProblemRecorder;
 }
 
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -26,7 +29,17 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     workflowBundle: opts.workflowBundle,
     activities: createActivities(opts),
     shutdownGraceTime: opts.shutdownGraceTimeMs,
+    interceptors: opts.problems ? { activity: [opts.problems.activityInterceptor] } : {},
   });
+}
+
+type CoreLogListener = (message: string, meta: Record<string, unknown> | undefined) => void;
+const coreLogListeners = new Set<CoreLogListener>();
+
+/** Hears every log line of the SDK (its core included) at WARN and above; answers the way to stop. */
+export function onSdkLog(listener: CoreLogListener): () => void {
+  coreLogListeners.add(listener);
+  return () => coreLogListeners.delete(listener);
 }
 
 const quietBundlerLogger = {
@@ -48,9 +61,13 @@ const quietBundlerLogger = {
  * before the first worker or connection.
  */
 export function installRuntimeLogger(log: Logger): void {
-  const forward = (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') => (message: string, meta?: LogMetadata) =>
+  const forward = (level: 'trace' | 'debug' | 'info' | 'warn' | 'error') => (message: string, meta?: LogMetadata) => {
     log[level]({ ...meta, component: 'temporal-sdk' }, message);
+    if (level === 'warn' || level === 'error') for (const listen of coreLogListeners) listen(message, meta);
+  };
   Runtime.install({
+    // The core's own warnings (a failing workflow task, with its run and failure) come here too.
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
     logger: {
       log: (level: LogLevel, message: string, meta?: LogMetadata) => forward(level.toLowerCase() as 'info')(message, meta),
       trace: forward('trace'),

@@ -4,6 +4,7 @@ import {
   condition,
   defineQuery,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -99,7 +100,7 @@ export interface CaseView {
 
 export interface Actor {
   name: string;
-  role: StaffRole | 'OFFICE';
+  role: StaffRole | 'OFFICE' | 'SUPPORT';
 }
 
 export type NurseDecision =
@@ -127,7 +128,20 @@ export const proposeCallWindowsUpdate = defineUpdate<CaseView, [windows: { start
 export const peerToPeerOutcomeUpdate = defineUpdate<CaseView, [Actor, PeerToPeerOutcome]>('peerToPeerOutcome');
 export const chooseProviderUpdate = defineUpdate<CaseView, [examIndex: number, npi: string]>('chooseServicingProvider');
 export const extendOrderUpdate = defineUpdate<CaseView, [examIndex: number]>('extendOrder');
-export const cancelUpdate = defineUpdate<CaseView, [reason: string, exams?: number[]]>('cancel');
+/** The office cancels (no actor), or support does for it (`by`, a SUPPORT actor). */
+export const cancelUpdate = defineUpdate<CaseView, [reason: string, exams?: number[], by?: Actor]>('cancel');
+/** Support: send a letter again (`purpose` as the email was sent, e.g. decision-4), composed from the case as it is. */
+export const resendLetterUpdate = defineUpdate<CaseView, [purpose: string, by: Actor]>('resendLetter');
+/** Support: write the whole case to the database mirror again from this workflow. */
+export const resyncMirrorUpdate = defineUpdate<CaseView, [by: Actor]>('resyncMirror');
+
+type LetterKind = 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer';
+const LETTER_WORDS: Record<LetterKind, string> = {
+  decision: 'decision letter',
+  info_request: 'information request',
+  cancelled: 'cancellation letter',
+  peer_to_peer: 'peer-to-peer offer',
+};
 
 export const ADDITIONAL_INFO_LIMIT = 2000;
 export const MIN_DENIAL_REASON = 20;
@@ -162,6 +176,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
   };
   let opened = false;
   let changes = 0; // handlers bump it so that the main loop re-plans its timers
+  let shownState: string | undefined; // status and waiting-on last shown in the search attributes
   const pendingEvents: CaseEvent[] = [];
 
   const now = () => new Date().toISOString();
@@ -196,11 +211,15 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
       : view.exams.some((e) => e.status === 'APPROVED_AWAITING_PROVIDER')
         ? 'OFFICE'
         : 'NOBODY';
+    const status = reviewing ? `PENDED_${view.stage}` : view.status;
+    const state = `${status}/${view.waitingOn}`;
     upsertSearchAttributes([
-      { key: searchAttributes.RecordStatus, value: reviewing ? `PENDED_${view.stage}` : view.status },
+      { key: searchAttributes.RecordStatus, value: status },
       { key: searchAttributes.WaitingOn, value: view.waitingOn },
       { key: searchAttributes.DueAt, value: reviewing ? new Date(dueAtMs) : null },
+      ...(state !== shownState ? [{ key: searchAttributes.StatusSince, value: new Date() }] : []),
     ]);
+    shownState = state;
     const events = pendingEvents.splice(0);
     await acts.mirrorCase({ view, events });
     changes++;
@@ -235,15 +254,15 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
     e.decidedAt = now();
     event(by, 'denied', `${e.procedureCode} denied (A3): ${reason}`, e.index);
   };
-  const letter = async (kind: 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer', examIndexes: number[], message?: string) => {
+  const letter = async (kind: LetterKind, examIndexes: number[], message?: string) => {
     // The letter is composed from the mirror: bring it up to date first.
     await settle();
     const seq = view.events.length;
     await acts.sendCaseEmail({ caseId, purpose: `${kind}-${seq}`, kind, examIndexes, message });
   };
 
-  const requireRole = (actor: Actor, ...roles: StaffRole[]) => {
-    if (!roles.includes(actor.role as StaffRole)) refuse(`Only a ${roles.join(' or ').toLowerCase()} may do this`);
+  const requireRole = (actor: Actor, ...roles: (StaffRole | 'SUPPORT')[]) => {
+    if (!roles.includes(actor?.role as StaffRole)) refuse(`Only ${roles.map((r) => (r === 'SUPPORT' ? 'support staff' : `a ${r.toLowerCase()}`)).join(' or ')} may do this`);
   };
   const requireStage = (...stages: Stage[]) => {
     if (!opened) refuse('The case is still being opened: try again in a moment');
@@ -491,29 +510,61 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
 
   setHandler(
     cancelUpdate,
-    async (reason: string, exams?: number[]) => {
+    async (reason: string, exams?: number[], by?: Actor) => {
       const targets = (exams?.length ? exams : view.exams.map((e) => e.index)).map(exam).filter(cancellable);
+      const who = by?.name ?? 'office';
       for (const e of targets) {
         e.status = 'CANCELLED';
         e.decisionCode = 'C';
         e.decisionReasons = [reason];
         e.decidedAt = now();
-        e.decidedBy = 'office';
+        e.decidedBy = who;
         const o = activeOrder(e);
         if (o) o.status = 'CANCELLED';
-        event('office', 'cancelled', `${e.procedureCode} cancelled (C): ${reason}`, e.index);
+        event(who, 'cancelled', `${e.procedureCode} cancelled (C)${by ? ' by support' : ''}: ${reason}`, e.index);
       }
       await letter('cancelled', targets.map((e) => e.index), reason);
       await settle();
       return view;
     },
     {
-      validator: (reason: string, exams?: number[]) => {
+      validator: (reason: string, exams?: number[], by?: Actor) => {
+        if (by) requireRole(by, 'SUPPORT');
         if (!reason?.trim()) refuse('Say why the request is cancelled');
         const targets = (exams?.length ? exams : view.exams.map((e) => e.index)).map(exam);
         if (!targets.some(cancellable)) refuse('Nothing to cancel: only exams waiting for review or with an active order can be cancelled');
       },
     },
+  );
+
+  setHandler(
+    resendLetterUpdate,
+    async (purpose: string, by: Actor) => {
+      const kind = purpose.split('-')[0] as LetterKind;
+      event(by.name, 'letter_resent', `The ${LETTER_WORDS[kind]} was sent again`);
+      await settle();
+      const message =
+        kind === 'info_request' ? view.infoRequest?.message : kind === 'cancelled' ? view.exams.find((e) => e.status === 'CANCELLED')?.decisionReasons[0] : undefined;
+      await acts.sendCaseEmail({ caseId, purpose: `${purpose}-resend-${view.events.length}`, kind, examIndexes: view.exams.map((e) => e.index), message });
+      return view;
+    },
+    {
+      validator: (purpose: string, by: Actor) => {
+        requireRole(by, 'SUPPORT');
+        if (!/^(decision|info_request|cancelled|peer_to_peer)-\d+$/.test(purpose ?? '')) refuse(`${purpose} is not a letter of this case: name one as the case's emails list it (decision-4)`);
+      },
+    },
+  );
+
+  setHandler(
+    resyncMirrorUpdate,
+    async () => {
+      // Every event again: the mirror keeps the ones it has and regains the ones it lost.
+      pendingEvents.splice(0);
+      await acts.mirrorCase({ view, events: view.events });
+      return view;
+    },
+    { validator: (by: Actor) => requireRole(by, 'SUPPORT') },
   );
 
   function cancellable(e: ExamView): boolean {
@@ -530,10 +581,19 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
     if (o.outcome === 'MET') await approve(e, 'A1', 'guideline', o.reasons);
     else event('guideline', 'pended', `${o.procedureCode} pended for clinical review (A4): ${o.reasons.join(' ')}`, e.index);
   }
-  if (view.exams.some((e) => e.status !== 'PENDED')) await letter('decision', view.exams.filter((e) => e.status !== 'PENDED').map((e) => e.index));
-  await settle();
-  // Answer the submission only now, so that lists and queues already show the case.
-  opened = true;
+  const decided = view.exams.filter((e) => e.status !== 'PENDED').map((e) => e.index);
+  if (patched('answer-before-first-letter')) {
+    // Answer the submission once the mirror shows the case (lists and queues have it), before the
+    // letter: a slow or failing mail server must not hold the office's immediate determination.
+    await settle();
+    opened = true;
+    if (decided.length) await acts.sendCaseEmail({ caseId, purpose: `decision-${view.events.length}`, kind: 'decision', examIndexes: decided });
+  } else {
+    // As released first: the letter, then the answer (histories recorded before the patch).
+    if (decided.length) await letter('decision', decided);
+    await settle();
+    opened = true;
+  }
 
   // 2. Until every exam is final: timers for the decision timeframe, information requests and orders.
   for (;;) {

@@ -5,3 +5,4 @@ export { caseWorkflow } from './case';
 export { passwordResetWorkflow } from './passwordReset';
 export { identityConfirmationWorkflow } from './identityConfirmation';
 export { mfaEmailCodeWorkflow } from './mfaEmailCode';
+export { mirrorAuditWorkflow } from './mirrorAudit';

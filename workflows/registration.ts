@@ -73,6 +73,8 @@ export const confirmEmailUpdate = defineUpdate<RegistrationView, [keyId: string]
 export const resendAccessKeyUpdate = defineUpdate<RegistrationView>('resendAccessKey');
 export const decideRegistrationUpdate = defineUpdate<RegistrationView, [SupportDecision]>('decideRegistration');
 export const recordSignInUpdate = defineUpdate<RegistrationView>('recordSignIn');
+/** Support: write the registration's status to the database again, from this workflow (the mirror drifted). */
+export const resyncRegistrationMirrorUpdate = defineUpdate<RegistrationView, [by: string]>('resyncRegistrationMirror');
 
 export const DUPLICATE_ACCOUNT = 'DuplicateAccount';
 export const MIN_REJECTION_REASON = 10;
@@ -103,14 +105,18 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
     const left = deadline - Date.now();
     return left > 0 ? condition(fn, left) : fn();
   };
+  let shown: string | undefined;
   const show = (status: RegistrationState, waitingOn?: WaitingOn, dueAt?: number) => {
     view.status = status;
     view.waitingOn = waitingOn;
+    const state = `${status}/${waitingOn ?? ''}`;
     upsertSearchAttributes([
       { key: searchAttributes.RecordStatus, value: status },
       { key: searchAttributes.WaitingOn, value: waitingOn ?? null },
       { key: searchAttributes.DueAt, value: dueAt ? new Date(dueAt) : null },
+      ...(state !== shown ? [{ key: searchAttributes.StatusSince, value: new Date() }] : []),
     ]);
+    shown = state;
   };
   let sending = false;
   const sendKey = async () => {
@@ -210,6 +216,19 @@ export async function registrationWorkflow(input: RegistrationInput): Promise<Re
     {
       validator: () => {
         if (view.status !== 'ACTIVE') throw new Error(`This account is ${view.status.toLowerCase().replace('_', ' ')}, not active`);
+      },
+    },
+  );
+
+  setHandler(
+    resyncRegistrationMirrorUpdate,
+    async (by: string): Promise<RegistrationView> => {
+      await acts.mirrorRegistration({ registrationId, status: view.status as 'PENDING_EMAIL', reason: view.status === 'REJECTED' ? view.reason : view.reviewReasons.join('\n') || undefined, by });
+      return view;
+    },
+    {
+      validator: (_by: string) => {
+        if (view.status === 'SUBMITTED' || view.status === 'DUPLICATE') throw new Error(`This registration has no database record to write (${view.status.toLowerCase()})`);
       },
     },
   );

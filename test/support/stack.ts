@@ -7,7 +7,8 @@ import { createTransport } from '../../activities/mail';
 import { loadConfig, type Config } from '../../common/config';
 import { createPrisma, type PrismaClient } from '../../common/db';
 import { createLogger, type Logger } from '../../common/logger';
-import { createWorker, installRuntimeLogger } from '../../worker/worker';
+import { problemRecorder } from '../../worker/problems';
+import { createWorker, installRuntimeLogger, onSdkLog } from '../../worker/worker';
 import { testEnv } from './env';
 import { Mailbox } from './mailbox';
 import { freePort } from './ports';
@@ -21,7 +22,8 @@ export interface TestStack {
   worker: Worker;
   /** Stops the worker only (a test can start another with startWorker). */
   stopWorker(): Promise<void>;
-  startWorker(): Promise<void>;
+  /** Starts the worker again; `bundlePath` runs other workflow code (a bad deploy, in a test). */
+  startWorker(opts?: { bundlePath?: string }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -62,14 +64,20 @@ export async function startStack(env: Record<string, string> = {}, opts: { log?:
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
 
+  // What the worker sees going wrong, recorded for the support console as in production.
+  const problems = problemRecorder({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
+  const stopListening = onSdkLog(problems.onCoreLog);
+
   let worker!: Worker;
   let running: Promise<void> = Promise.resolve();
-  const startWorker = async () => {
+  const startWorker = async (opts: { bundlePath?: string } = {}) => {
     worker = await createWorker({
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowBundle: { codePath: testEnv('bundlePath') },
+      workflowBundle: { codePath: opts.bundlePath ?? testEnv('bundlePath') },
+      temporal,
+      problems,
       shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
       prisma,
       transport,
@@ -102,6 +110,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { log?:
     stopWorker,
     startWorker,
     async stop() {
+      stopListening();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await stopWorker();
