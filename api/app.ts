@@ -6,6 +6,7 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { ApiContext } from './context';
 import { errorHandler, HttpError, notFound } from './errors';
+import { portal } from './portal';
 import { mountRoutes, openApiDocument, openApiRoute } from './route';
 import { healthRoutes } from './routes/health';
 import { identityConfirmationRoutes } from './routes/identityConfirmations';
@@ -78,6 +79,8 @@ export function createApp(ctx: ApiContext): Express {
   app.use(onPost(['/api/password-resets', '/api/password-resets/complete'], limit(ctx.config.RATE_LIMIT_PASSWORD_RESET, 'password reset requests')));
   app.use(express.json({ limit: '100kb' }));
   app.use(mountRoutes(routes));
+  // The web portal: its assets, and its page for every other address a browser opens.
+  app.use(portal({ minify: ctx.config.NODE_ENV === 'production' }));
   app.use(notFound);
   app.use(errorHandler);
   return app;

@@ -6,4 +6,5 @@ npm run --silent generate >/dev/null
 scripts/ensure-temporal.sh >/dev/null
 echo "[test] type-checking"
 npx tsc --noEmit -p .
+npx tsc --noEmit -p web
 npx jest "$@"

@@ -60,6 +60,26 @@ export async function accessKeyLink(mailbox: Mailbox, to: string, n = 1): Promis
  */
 const authenticator = new Map<string, { secret: string; lastStep: number; email?: string }>();
 
+/**
+ * The code the test authenticator app shows now for `login` (enrolled by an earlier sign-in), on
+ * a step not used yet; undefined when both usable steps are spent (ask for an emailed code).
+ */
+export function authenticatorCode(login: string): string | undefined {
+  const app = authenticator.get(login.toLowerCase());
+  if (!app) return undefined;
+  const step = Math.floor(Date.now() / 30_000);
+  if (app.lastStep >= step + 1) return undefined;
+  const use = Math.max(step, app.lastStep + 1);
+  app.lastStep = use;
+  return totpCode(app.secret, use * 30_000 + 1_000);
+}
+
+/** Remembers an app enrolled elsewhere (a browser sign-in), under the username and email. */
+export function rememberAuthenticator(logins: string[], secret: string, usedAt = Date.now()): void {
+  const app = { secret, lastStep: Math.floor(usedAt / 30_000), email: logins.find((l) => l.includes('@')) };
+  for (const l of logins) authenticator.set(l.toLowerCase(), app);
+}
+
 interface SignInAnswer {
   status: number;
   headers: Headers;

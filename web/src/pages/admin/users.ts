@@ -1,0 +1,2 @@
+// placeholder: replaced by the page's implementation
+export {};
