@@ -26,6 +26,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # scripts/migrate.ts reads the migrations from <project root>/prisma/migrations.
 COPY --from=build /app/prisma ./prisma
+# The API bundles the web portal from its sources (esbuild, in memory) when it starts.
+COPY --from=build /app/web ./web
 # Files stay owned by root, so the app (running as node) cannot change its own code.
 USER node
 EXPOSE 3000

@@ -93,6 +93,25 @@ export function caseRoutes(ctx: ApiContext) {
     if (!c) throw new HttpError(404, 'not_found', `No case ${caseNumber} for your Tax IDs and health plans`);
     return c;
   }
+  /** Who and what the case is for, as the office's printed order shows it. */
+  async function requestSummary(c: Case) {
+    const [member, physician, plan] = await Promise.all([
+      prisma.member.findUnique({ where: { id: c.memberId } }),
+      prisma.provider.findUnique({ where: { npi: c.orderingNpi } }),
+      prisma.healthPlan.findUnique({ where: { id: c.planId } }),
+    ]);
+    const r = c.request as DraftContent;
+    return {
+      memberId: c.memberId,
+      memberName: member ? `${member.firstName} ${member.lastName}` : null,
+      memberBirthDate: member?.birthDate.toISOString().slice(0, 10) ?? null,
+      healthPlan: { id: c.planId, name: plan?.name ?? c.planId },
+      orderingProvider: { npi: c.orderingNpi, name: physician?.name ?? null },
+      urgency: c.urgency,
+      dateOfService: r.dateOfService ?? null,
+    };
+  }
+
   /** A case in the plans the signed-in reviewer is assigned (support: any plan). */
   async function reviewableCase(caseNumber: string, user: Pick<User, 'id' | 'accessRole'>): Promise<Case> {
     const plans = await plansOf(ctx, user);
@@ -237,12 +256,15 @@ export function caseRoutes(ctx: ApiContext) {
       method: 'get',
       path: '/api/cases/:caseNumber',
       tag: 'cases',
-      summary: 'A case: the status and decision of every exam, order numbers, and the timeline',
+      summary: 'A case: the status and decision of every exam, order numbers, the timeline, and who and what it is for',
       security: session,
       params: caseParams,
       response: caseViewSchema,
       errors: { 404: 'No such case of yours' },
-      handler: async ({ params }, _req, res) => withNextSteps(await viewOf(await ownCase(params.caseNumber, sessionOf(res).user))),
+      handler: async ({ params }, _req, res) => {
+        const c = await ownCase(params.caseNumber, sessionOf(res).user);
+        return { ...withNextSteps(await viewOf(c)), request: await requestSummary(c) };
+      },
     }),
     defineRoute({
       method: 'post',

@@ -19,12 +19,25 @@ export function launchBrowser(): Promise<Browser> {
 export async function newPage(browser: Browser, baseURL: string): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL, viewport: { width: 1024, height: 768 } });
   const page = await context.newPage();
-  // A failing request or script error in the page fails the test that caused it.
-  page.on('pageerror', (err) => {
-    throw err;
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(`script error: ${err.message}`));
+  page.on('console', (m) => {
+    // Failed loads are reported below with their address.
+    if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(`console: ${m.text()}`);
   });
+  page.on('response', (r) => {
+    const url = new URL(r.url());
+    // A 401 from /api/me is how the portal learns nobody is signed in; the API's refusals of
+    // an action (4xx) are shown on the page and asserted by the tests; the rest are errors.
+    if (r.status() >= 500 || (r.status() === 404 && !url.pathname.startsWith('/api/'))) errors.push(`${r.status()} ${url.pathname}`);
+  });
+  pageErrors.set(page, errors);
   return { context, page };
 }
+
+const pageErrors = new WeakMap<Page, string[]>();
+/** The page's script errors and console errors so far (a test expects none). */
+export const errorsOf = (page: Page): string[] => pageErrors.get(page) ?? [];
 
 /** Saves what the person sees, as a PNG under test-artifacts/e2e/<suite>/<name>.png. */
 export async function screenshot(page: Page, suite: string, name: string): Promise<string> {

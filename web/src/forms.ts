@@ -3,7 +3,8 @@ import { ApiError } from './api';
 import { h, show, uid, type Child } from './dom';
 
 /**
- * Form fields that a screen reader and a keyboard can use: every input has a label, its hint and
+ * Form fields that a screen reader and a keyboard can use: every input has a label (optional ones
+ * say "(optional)"; the rest are required, and carry the required attribute), its hint and
  * its error are tied to it (aria-describedby), and a form's problems are listed at the top, each
  * a link to its field, as well as beside the field itself.
  */
@@ -26,6 +27,8 @@ export interface FieldOptions {
   oninput?: (e: Event) => void;
   onchange?: (e: Event) => void;
   list?: string;
+  /** A select's empty choice: "Choose..." unless given ("All my plans" for a filter); false for none. */
+  empty?: string | false;
 }
 
 /** A labelled input, textarea or select with places for its hint and its error. */
@@ -41,7 +44,7 @@ export function field(o: FieldOptions): HTMLDivElement {
     t.value = o.value == null ? '' : String(o.value);
     control = t;
   } else if (o.type === 'select') {
-    const s = h('select', common, h('option', { value: '' }, 'Choose...'), ...(o.choices ?? []).map((c) => h('option', { value: c.value }, c.label)));
+    const s = h('select', common, o.empty === false ? null : h('option', { value: '' }, o.empty ?? 'Choose...'), ...(o.choices ?? []).map((c) => h('option', { value: c.value }, c.label)));
     s.value = o.value == null ? '' : String(o.value);
     control = s;
   } else {
@@ -52,7 +55,7 @@ export function field(o: FieldOptions): HTMLDivElement {
   return h(
     'div',
     { class: 'field', 'data-field': o.name },
-    h('label', { for: id }, o.label, o.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null),
+    h('label', { for: id }, o.label),
     o.hint ? h('p', { class: 'hint', id: hintId }, o.hint) : null,
     h('p', { class: 'error', id: errorId }),
     control,
@@ -66,7 +69,7 @@ export function choices(o: { legend: string; name: string; type: 'radio' | 'chec
   return h(
     'fieldset',
     { class: 'choices', 'data-field': o.name, 'aria-describedby': errorId },
-    h('legend', null, o.legend, o.required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null),
+    h('legend', null, o.legend),
     o.hint ? h('p', { class: 'hint' }, o.hint) : null,
     h('p', { class: 'error', id: errorId }),
     ...o.options.map((opt) => {
@@ -142,8 +145,9 @@ function placeOf(form: HTMLElement, name: string): HTMLElement | null {
 export function values(form: HTMLElement): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const groups = new Set<string>();
+  // A checkbox of a choices() group, or one of several with a name, gives a list (even of one).
   for (const el of form.querySelectorAll<HTMLInputElement>('input[type=checkbox]')) {
-    if (form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(el.name)}"]`).length > 1) groups.add(el.name);
+    if (el.closest('fieldset.choices') || form.querySelectorAll(`input[type=checkbox][name="${CSS.escape(el.name)}"]`).length > 1) groups.add(el.name);
   }
   for (const el of form.querySelectorAll<HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement>('input[name], select[name], textarea[name]')) {
     if (el.disabled || el.closest('[hidden]')) continue;

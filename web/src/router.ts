@@ -1,6 +1,6 @@
 import { ApiError, whenSignedOut } from './api';
 import { h, show, type Child } from './dom';
-import { forget, HOME, me, signOut, type AccessRole, type Me } from './session';
+import { forget, HOME, me, signOut, wasSignedIn, type AccessRole, type Me } from './session';
 
 /**
  * Pages by path. Each page declares who may see it (the API checks again, of course); a page
@@ -56,12 +56,15 @@ const NAV: Record<AccessRole, [string, string][]> = {
 };
 
 function layout(user: Me | null, current: string, content: Child[]): Node[] {
+  // The menu entry of the current page: the longest one whose path the page's path starts with.
+  const here = user
+    ? NAV[user.accessRole]
+        .map(([href]) => href)
+        .filter((href) => current === href || current.startsWith(`${href}/`))
+        .sort((a, b) => b.length - a.length)[0]
+    : undefined;
   const nav = user
-    ? h(
-        'nav',
-        { 'aria-label': 'Main' },
-        h('ul', null, ...NAV[user.accessRole].map(([href, label]) => h('li', null, h('a', { href, 'aria-current': current === href || (href !== '/' && current.startsWith(`${href}/`)) ? 'page' : undefined }, label)))),
-      )
+    ? h('nav', { 'aria-label': 'Main' }, h('ul', null, ...NAV[user.accessRole].map(([href, label]) => h('li', null, h('a', { href, 'aria-current': href === here ? 'page' : undefined }, label)))))
     : null;
   const account = user
     ? h(
@@ -138,7 +141,8 @@ export function start(): void {
   });
   window.addEventListener('popstate', () => void render());
   whenSignedOut((message) => {
-    if (location.pathname.startsWith('/sign-in')) return;
+    // A visitor's 401 (asking who is signed in) is no news; a signed-in person's session ended.
+    if (!wasSignedIn() || location.pathname.startsWith('/sign-in')) return;
     forget();
     flash(message);
     navigate(`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`, { replace: true });

@@ -36,6 +36,14 @@ export function signedIn(user: Me, csrfToken: string): void {
   csrf.set(csrfToken);
 }
 
+/** Whether someone was signed in (as far as this page knows). */
+export const wasSignedIn = () => !!current;
+
+/** The profile as the API answered a change of it. */
+export function remember(user: Me): void {
+  current = user;
+}
+
 export function forget(): void {
   current = null;
   csrf.clear();

@@ -261,7 +261,7 @@ page({
     }
 
     go(0);
-    return [h('h1', null, 'Register your office'), h('p', null, 'Register once; add health plans later from your profile. Fields marked * are required.'), steps, form];
+    return [h('h1', null, 'Register your office'), h('p', null, 'Register once; add health plans later from your profile. Every field is required unless it says optional.'), steps, form];
   },
 });
 
