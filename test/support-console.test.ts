@@ -4,11 +4,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { totpCode } from '../domain/mfa';
-import { fixtures, members } from '../prisma/seed/reference';
+import { members } from '../prisma/seed/reference';
 import { testEnv } from './support/env';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
 import { freePort } from './support/ports';
+import { LUMBAR_MET, LUMBAR_NOT_MET, submitLumbarMri } from './support/cases';
 import { accessKeyLink, registration, signedInOffice, signInBody } from './support/registration';
 import { invitationLink, staffTeam, STAFF_PASSWORD } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
@@ -69,27 +70,10 @@ function cli(args: string[], env: Record<string, string> = {}, input?: string): 
 const today = new Date().toISOString().slice(0, 10);
 // Members from the middle of the list: other suites take theirs from the start and the end.
 const pool = members.filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo).map((m) => m.id).slice(35);
-const noRedFlags = { cancerHistory: false, infectionRisk: false, caudaEquinaSigns: false, progressiveDeficit: false, fractureSuspected: false, priorLumbarSurgery: false };
-const MET = { ...noRedFlags, symptomPattern: 'radiculopathy', conservativeCare: true, conservativeCareWeeks: 10, physicalTherapy: true };
-const NOT_MET = { ...noRedFlags, symptomPattern: 'radiculopathy', conservativeCare: false };
+const MET = LUMBAR_MET;
+const NOT_MET = LUMBAR_NOT_MET;
 
-async function submit(answers: object, urgency = 'STANDARD') {
-  const draft = await api.post(
-    '/api/drafts',
-    {
-      memberId: pool.shift(),
-      orderingProviderNpi: fixtures.harborviewPhysician,
-      urgency,
-      dateOfService: new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10),
-      exams: [{ procedureCode: '72148', diagnosisCodes: ['M54.16'], answers, servicingProviderNpi: fixtures.bostonMriFacility }],
-    },
-    office.auth,
-  );
-  expect(draft.body.review?.problems).toEqual([]);
-  const submitted = await api.post(`/api/drafts/${draft.body.draftId}/submit`, {}, office.auth);
-  expect(submitted.status).toBe(201);
-  return { caseNumber: submitted.body.caseNumber as string, caseId: submitted.body.caseId as string, workflowId: `case-${draft.body.draftId}` };
-}
+const submit = (answers: object, urgency: 'STANDARD' | 'URGENT' = 'STANDARD') => submitLumbarMri(api, office.auth, { memberId: pool.shift()!, answers, urgency });
 
 const stuckOf = async (workflowId: string) => ((await api.get('/api/support/stuck', team.support.auth)).body.stuck as { workflowId: string; reasons: { kind: string; text: string; activityId?: string; problemId?: string; attempts?: number }[] }[]).find((s) => s.workflowId === workflowId);
 const repairs = (workflowId: string) => stack.prisma.auditEvent.findMany({ where: { subjectType: 'workflow', subjectId: workflowId, action: { startsWith: 'support.' } }, orderBy: { id: 'asc' } });
