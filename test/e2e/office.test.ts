@@ -244,3 +244,63 @@ test('a nurse approves the pended request in her own browser; the office sees th
   // The decision letter reached the office too.
   await stack.mailbox.waitFor(r.user.email, { match: (m) => m.subject === `Prior authorization decision for case ${pendedCase}` });
 });
+
+test('on the approved case the office changes the servicing provider, extends the order and cancels', async () => {
+  const other = await stack.prisma.provider.findFirstOrThrow({
+    where: { kind: 'SERVICING_FACILITY', services: { has: 'MRI' }, npi: { not: fixtures.bostonMriFacility }, networks: { some: { planId: 'NEBHP', inNetwork: true } } },
+  });
+  await page.goto(`/cases/${approvedCase}`);
+  await page.getByRole('heading', { name: `Case ${approvedCase}` }).waitFor();
+  const search = page.getByLabel('Change the servicing provider', { exact: true });
+  // Out of network: the workflow refuses, and the page says why.
+  await search.fill(fixtures.bostonOutOfNetworkMriFacility);
+  await page.getByRole('button', { name: /Fenway Open MRI/ }).click();
+  await page.getByRole('button', { name: 'Change the provider' }).click();
+  await page.locator('.problem-summary').getByText(/not in network/).waitFor();
+  await search.fill(other.npi);
+  await page.getByRole('button', { name: new RegExp(other.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).click();
+  await page.getByRole('button', { name: 'Change the provider' }).click();
+  await page.getByText('Exam 1: the servicing provider was changed.').waitFor();
+  await expect(page.locator('main').innerText()).resolves.toContain(`Servicing provider: ${other.name}`);
+  // Extension: a new order number; the old one is superseded.
+  const before = (await page.locator('.order-number').first().innerText()).trim();
+  await page.getByRole('button', { name: 'Extend the order of exam 1' }).click();
+  await page.getByText('Exam 1: a new order number was issued.').waitFor();
+  const after = (await page.locator('.order-number').first().innerText()).trim();
+  expect(after).not.toBe(before);
+  const orders = await stack.prisma.orderNumber.findMany({ where: { case: { caseNumber: approvedCase } }, orderBy: { sequence: 'asc' } });
+  expect(orders.map((o) => [o.number, o.status])).toEqual([
+    [before, 'SUPERSEDED'],
+    [after, 'ACTIVE'],
+  ]);
+  await accessible('case-extended');
+  // Cancel, with the reason.
+  await page.getByText('Cancel this request').click();
+  await page.getByLabel('Why is the request cancelled?').fill('The patient chose to wait');
+  await page.getByRole('button', { name: 'Cancel the request' }).click();
+  await page.getByText('The request was cancelled.').waitFor();
+  await expect(page.locator('main').innerText()).resolves.toContain('Decision C cancelled');
+  expect((await stack.prisma.orderNumber.findUniqueOrThrow({ where: { number: after } })).status).toBe('CANCELLED');
+});
+
+test('a request takes several exams; the profile adds a health plan of the office\'s TIN', async () => {
+  await page.getByRole('link', { name: 'New request' }).first().click();
+  await page.getByRole('heading', { name: 'Request', exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Add another exam' }).click();
+  await page.getByRole('group', { name: 'Exam 2' }).waitFor();
+  expect(await page.getByLabel('Procedure (CPT code)', { exact: true }).count()).toBe(2);
+  await page.getByRole('button', { name: 'Remove exam 2' }).click();
+  await page.getByText('The request has 1 exam(s).').waitFor();
+  expect(await page.getByLabel('Procedure (CPT code)', { exact: true }).count()).toBe(1);
+
+  // Registered for Northeast Blue only; its TIN is contracted with Great Lakes too.
+  await page.getByRole('link', { name: 'Profile' }).click();
+  await page.getByRole('heading', { name: 'Your profile' }).waitFor();
+  await page.getByRole('checkbox', { name: /Great Lakes Community Health/ }).check();
+  await accessible('profile');
+  await page.getByRole('button', { name: 'Add to my profile' }).click();
+  await page.getByText('Added: GLCH.').waitFor();
+  await expect(page.locator('main ul').first().innerText()).resolves.toContain('Great Lakes Community Health (GLCH)');
+  const me = await stack.prisma.userHealthPlan.findMany({ where: { user: { username: r.login.username } } });
+  expect(me.map((p) => p.planId).sort()).toEqual(['GLCH', 'NEBHP']);
+});
