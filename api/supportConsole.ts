@@ -71,6 +71,9 @@ const WAITING_WORDS: Record<string, string> = {
   PROVIDER_SIGN_IN: 'the first sign-in',
 };
 
+/** A local activity's failure not seen again for this long is over (its retries are at most a minute apart). */
+const LOCAL_RETRY_SILENCE_MS = 2 * 60_000;
+
 /** Values that go into a visibility query: checked here, so that no query is injected. */
 const KEYWORD = /^[A-Z_]{1,40}$/;
 
@@ -169,8 +172,11 @@ export function supportConsole(ctx: ApiContext) {
           await resolve(p, 'the workflow has closed');
           continue;
         }
-        const pending = d?.raw.pendingActivities?.find((a) => a.activityId === p.key);
-        if (d && !pending) {
+        // A local activity retries inside the worker (it is no pending activity of the server,
+        // and Temporal cannot reset it): it is still failing while the worker keeps reporting it.
+        const local = p.key.startsWith('local-');
+        const pending = local ? undefined : d?.raw.pendingActivities?.find((a) => a.activityId === p.key);
+        if (d && (local ? now - p.lastSeenAt.getTime() > LOCAL_RETRY_SILENCE_MS : !pending)) {
           await resolve(p, 'the activity is no longer retrying');
           continue;
         }
@@ -182,9 +188,10 @@ export function supportConsole(ctx: ApiContext) {
           text: `${p.subject} failing for ${durationInWords(now - p.firstSeenAt.getTime())} (${attempts} attempts): ${detail}`,
           since,
           problemId: p.id.toString(),
-          activityId: p.key,
+          ...(local ? {} : { activityId: p.key }),
           attempts,
-          repairs: ['retry'],
+          // A local activity retries on its own at most a minute apart: nothing to hurry.
+          repairs: local ? [] : ['retry'],
         });
       } else if (p.kind === 'WORKFLOW_TASK_FAILING') {
         if (d && (d.status.name !== 'RUNNING' || (d.raw.pendingWorkflowTask?.attempt ?? 0) <= 1)) {
@@ -431,6 +438,13 @@ function timeline(events: HistoryEvent[]): { eventId: number; at: string; text: 
     if (failed) push(e, `${labels.get(String(failed.scheduledEventId)) ?? 'a step'} failed for good: ${failureInWords(failed.failure?.message ?? '', labels.get(String(failed.scheduledEventId)))}`);
     const timedOut = e.activityTaskTimedOutEventAttributes;
     if (timedOut) push(e, `${labels.get(String(timedOut.scheduledEventId)) ?? 'a step'} timed out (the worker may have stopped)`);
+    // A local activity leaves one marker when it is over (its arguments are not recorded).
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName === 'core_local_activity') {
+      const data = decodeArgs(marker.details?.data?.payloads)[0] as { activity_type?: string } | undefined;
+      const label = activityLabel(data?.activity_type ?? '', []);
+      push(e, marker.failure ? `${label} failed for good: ${failureInWords(marker.failure.message ?? '', label)}` : `${label}: done`);
+    }
     const timer = e.timerStartedEventAttributes;
     if (timer) {
       const ms = Number(timer.startToFireTimeout?.seconds ?? 0) * 1000;

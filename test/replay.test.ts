@@ -18,7 +18,8 @@ import { mirrorAuditWorkflowId } from '../workflows/mirrorAudit';
 /**
  * Determinism guard: today's workflow code must replay the histories that earlier code
  * recorded. test/histories/ keeps histories from released versions (write a new one with
- * RECORD_HISTORIES=1 when a workflow changes shape, and keep the old ones).
+ * RECORD_HISTORIES=1 when a workflow changes shape, and keep the old ones; RECORD_HISTORIES=<tag>
+ * writes the case histories as <name>-<tag>.json beside the ones from before the change).
  */
 const HISTORIES = path.join(__dirname, 'histories');
 const replayOptions = () => ({ workflowBundle: { codePath: testEnv('bundlePath') } });
@@ -215,7 +216,8 @@ async function caseHistories() {
 test('case histories recorded now replay on the current workflow code', async () => {
   for (const [name, history] of Object.entries(await caseHistories())) {
     await expect(Worker.runReplayHistory(replayOptions(), history, name)).resolves.toBeUndefined();
-    if (process.env.RECORD_HISTORIES) writeFileSync(path.join(HISTORIES, `${name}.json`), historyToJSON(history));
+    const tag = process.env.RECORD_HISTORIES;
+    if (tag) writeFileSync(path.join(HISTORIES, `${name}${tag === '1' ? '' : `-${tag}`}.json`), historyToJSON(history));
   }
 });
 
@@ -239,6 +241,11 @@ test('every committed history replays on the current workflow code', async () =>
       'case-approved-letter-resent.json',
       'case-support-resync-and-cancel.json',
       'mirror-audit-pass.json',
+      // Since the case steps became local activities:
+      'case-approved-at-once-local-activities.json',
+      'case-provider-chosen-then-extended-local-activities.json',
+      'case-support-resync-and-cancel-local-activities.json',
+      'case-peer-to-peer-overturned-local-activities.json',
     ]),
   );
   for (const file of files) {

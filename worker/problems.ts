@@ -40,7 +40,9 @@ export function problemRecorder(deps: { prisma: PrismaClient; temporal: Client; 
         const info = ctx.info;
         // Standalone activities (none here) have no workflow to report against.
         if (!info.workflowExecution) return next(input);
-        const who = { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, activityId: info.activityId, activityType: info.activityType, attempt: info.attempt };
+        // A local activity's id is a sequence number of its run: its row says it is local.
+        const activityId = info.isLocal ? `local-${info.activityId}` : info.activityId;
+        const who = { workflowId: info.workflowExecution.workflowId, runId: info.workflowExecution.runId, activityId, activityType: info.activityType, attempt: info.attempt };
         try {
           const result = await next(input);
           // Attempt 1 can follow a failure too: support's "retry now" starts the count again.
