@@ -51,10 +51,38 @@ const ageOn = (birth: Date, on: string) => {
   return age;
 };
 
+/**
+ * Reference data (codes, providers and their networks, plan programs, guidelines) changes only
+ * when the seed or a loader runs, and every check of a request reads it: each process keeps what
+ * it read for REFERENCE_TTL_MS, so a change is seen within a minute. (Parsing a guideline's
+ * document, which is validated, was the largest single cost of a check.) People's data (members,
+ * a user's TINs and plans) is always read fresh.
+ */
+const REFERENCE_TTL_MS = 60_000;
+const referenceCaches = new WeakMap<PrismaClient, Map<string, { expires: number; value: Promise<unknown> }>>();
+
+function reference<T>(prisma: PrismaClient, key: string, load: () => Promise<T>): Promise<T> {
+  let cache = referenceCaches.get(prisma);
+  if (!cache) referenceCaches.set(prisma, (cache = new Map()));
+  const now = Date.now();
+  const hit = cache.get(key);
+  if (hit && hit.expires > now) return hit.value as Promise<T>;
+  if (cache.size > 5_000) cache.clear();
+  const value = load();
+  cache.set(key, { expires: now + REFERENCE_TTL_MS, value });
+  // A failed read is not kept: the next request asks the database again.
+  value.catch(() => cache!.delete(key));
+  return value;
+}
+
+const keyOf = (values: string[]) => [...new Set(values)].sort().join(',');
+
 export async function loadGuidelines(prisma: PrismaClient, procedureGroups: string[]): Promise<GuidelineDocument[]> {
   if (!procedureGroups.length) return [];
-  const rows = await prisma.guideline.findMany({ where: { procedureGroup: { in: procedureGroups } } });
-  return rows.map((r) => parseGuideline(r.document, `${r.id} v${r.version}`));
+  return reference(prisma, `guidelines:${keyOf(procedureGroups)}`, async () => {
+    const rows = await prisma.guideline.findMany({ where: { procedureGroup: { in: procedureGroups } } });
+    return rows.map((r) => parseGuideline(r.document, `${r.id} v${r.version}`));
+  });
 }
 
 export async function reviewRequest(
@@ -98,7 +126,8 @@ export async function reviewRequest(
   else if (!npiValid(d.orderingProviderNpi.trim())) {
     add('orderingProviderNpi', `${d.orderingProviderNpi} is not a valid NPI: an NPI has 10 digits and its last digit is a check digit`);
   } else {
-    ordering = await prisma.provider.findUnique({ where: { npi: d.orderingProviderNpi.trim() } });
+    const npi = d.orderingProviderNpi.trim();
+    ordering = await reference(prisma, `provider:${npi}`, () => prisma.provider.findUnique({ where: { npi } }));
     const tins = (await prisma.userTin.findMany({ where: { userId: user.id } })).map((t) => t.tin);
     if (!ordering || ordering.kind !== 'ORDERING_PHYSICIAN') {
       add('orderingProviderNpi', `NPI ${d.orderingProviderNpi} is not an ordering physician in the provider directory`);
@@ -112,20 +141,21 @@ export async function reviewRequest(
   // What: procedures of a program the plan runs in the member's state on the date, real billable diagnoses.
   if (!exams.length) add('exams', 'Add at least one exam');
   const procedureKeys = exams.map((e) => (e.procedureCode ? codeKey(e.procedureCode) : ''));
-  const procedures = new Map(
-    (await prisma.code.findMany({ where: { system: 'CPT', code: { in: procedureKeys.filter(Boolean) } } })).map((c) => [c.code, c]),
-  );
+  const codes = (system: 'CPT' | 'ICD10CM', keys: string[]) =>
+    keys.length ? reference(prisma, `codes:${system}:${keyOf(keys)}`, () => prisma.code.findMany({ where: { system, code: { in: keys } } })) : Promise.resolve([]);
+  const procedures = new Map((await codes('CPT', procedureKeys.filter(Boolean))).map((c) => [c.code, c]));
   const diagnosisKeys = exams.flatMap((e) => (e.diagnosisCodes ?? []).map(codeKey));
-  const diagnoses = new Map(
-    (await prisma.code.findMany({ where: { system: 'ICD10CM', code: { in: diagnosisKeys } } })).map((c) => [c.code, c]),
-  );
+  const diagnoses = new Map((await codes('ICD10CM', diagnosisKeys)).map((c) => [c.code, c]));
   const guidelines = await loadGuidelines(prisma, [...new Set([...procedures.values()].map((p) => p.procedureGroup).filter((g): g is string => !!g))]);
   const planPrograms = member
-    ? await prisma.planProgram.findMany({ where: { planId: member.planId, state: member.state } })
+    ? await reference(prisma, `programs:${member.planId}:${member.state}`, () => prisma.planProgram.findMany({ where: { planId: member!.planId, state: member!.state } }))
     : [];
   const servicingNpis = exams.map((e) => e.servicingProviderNpi?.trim()).filter((n): n is string => !!n);
   const facilities = new Map(
-    (await prisma.provider.findMany({ where: { npi: { in: servicingNpis } }, include: { networks: true } })).map((p) => [p.npi, p]),
+    (servicingNpis.length
+      ? await reference(prisma, `facilities:${keyOf(servicingNpis)}`, () => prisma.provider.findMany({ where: { npi: { in: servicingNpis } }, include: { networks: true } }))
+      : []
+    ).map((p) => [p.npi, p]),
   );
 
   const checked: CheckedExam[] = [];
