@@ -48,6 +48,9 @@ export const envSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('prior-auth'),
   TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().positive().default(10_000),
+  // Workflows a worker keeps in memory between their steps (the rest are replayed from history
+  // when they next act): bounds the worker's memory with many open cases.
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).default(1000),
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),

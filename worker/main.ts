@@ -31,6 +31,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     workflowBundle: bundle,
     shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     prisma,
     transport,
     mailFrom: config.MAIL_FROM,

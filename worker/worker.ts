@@ -19,6 +19,8 @@ export interface WorkerOptions extends ActivityDeps {
   shutdownGraceTimeMs: number;
   /** Records failing activities (and, through onCoreLog, failing workflow tasks) for support. */
   problems?: ProblemRecorder;
+  /** Workflows kept in memory between their steps (WORKER_MAX_CACHED_WORKFLOWS). */
+  maxCachedWorkflows?: number;
 }
 
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -29,6 +31,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     workflowBundle: opts.workflowBundle,
     activities: createActivities(opts),
     shutdownGraceTime: opts.shutdownGraceTimeMs,
+    ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
     interceptors: opts.problems ? { activity: [opts.problems.activityInterceptor] } : {},
   });
 }
