@@ -5,9 +5,9 @@ import { Client } from 'pg';
 import { searchCodes } from '../api/codeSearch';
 import { ROOT_DIR } from '../common/config';
 import { createPrisma } from '../common/db';
-import { codeSearchText, descriptionWords } from '../domain/codes';
 import { migrate } from '../scripts/migrate';
 import { loadCodes } from '../scripts/load-codes';
+import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
 
 /**
  * Code search at the size of the full ICD-10-CM set. A throwaway database gets the shipped code
@@ -20,35 +20,6 @@ import { loadCodes } from '../scripts/load-codes';
 const TARGET_ICD_ROWS = Number(process.env.BENCH_ICD_ROWS ?? 74_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 // BENCH_RUNS, BENCH_ICD_ROWS and BENCH_KEEP adjust a run; the defaults are what results/ records.
-const QUERIES = [
-  'low back pain',
-  'pain low back',
-  'M545',
-  'M54.5',
-  'lumbr radiculopathy',
-  'migrane',
-  'knee pain right',
-  'chest pain',
-  'cervical disc disorder',
-  'shortness of breath',
-  'abdominal pain',
-  'osteoarthritis of knee',
-  'I25',
-  'mri lumbar spine',
-  'physical therapy evaluation',
-  'headache',
-  'fracture of vertebra',
-  'malignant neoplasm of breast',
-  'atrial fibrillation',
-  'dysphagia',
-];
-
-const SIDES = ['right', 'left', 'bilateral', 'unspecified side'];
-const ENCOUNTERS = ['initial encounter', 'subsequent encounter', 'sequela'];
-
-function rng(seed: number) {
-  return () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-}
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
@@ -64,37 +35,15 @@ async function main() {
   try {
     await migrate(url.toString());
     await loadCodes(prisma);
-    const real = await prisma.code.findMany({ where: { system: 'ICD10CM' }, select: { description: true } });
-    const random = rng(42);
-    const rows: { code: string; description: string }[] = [];
-    for (let n = real.length; n < TARGET_ICD_ROWS; n++) {
-      const base = real[Math.floor(random() * real.length)]!.description;
-      const extra = `${SIDES[Math.floor(random() * SIDES.length)]}, ${ENCOUNTERS[Math.floor(random() * ENCOUNTERS.length)]}`;
-      rows.push({ code: `U8${String(n).padStart(5, '0')}`, description: `${base}, ${extra}` });
-    }
-    for (let i = 0; i < rows.length; i += 2000) {
-      const batch = rows.slice(i, i + 2000);
-      await prisma.$executeRawUnsafe(
-        `INSERT INTO "Code" ("system", "code", "display", "description", "billable", "searchText", "searchWords")
-         SELECT 'ICD10CM', c, c, d, true, s, string_to_array(w, ' ') FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS t(c, d, s, w)`,
-        batch.map((r) => r.code),
-        batch.map((r) => r.description),
-        batch.map((r) => codeSearchText({ system: 'ICD10CM', code: r.code, description: r.description })),
-        batch.map((r) => descriptionWords(r.description).join(' ')),
-      );
-    }
-    await prisma.$executeRawUnsafe('DELETE FROM "CodeWord"');
-    await prisma.$executeRawUnsafe('INSERT INTO "CodeWord" ("word", "codes") SELECT w, count(*) FROM "Code", unnest("searchWords") AS w GROUP BY w');
-    await prisma.$executeRawUnsafe('VACUUM ANALYZE "Code"');
-    await prisma.$executeRawUnsafe('VACUUM ANALYZE "CodeWord"');
+    await addSyntheticIcdRows(prisma, TARGET_ICD_ROWS);
     const icdRows = await prisma.code.count({ where: { system: 'ICD10CM' } });
     const allRows = await prisma.code.count();
 
     // Warm up, then measure.
-    for (const q of QUERIES) await searchCodes(prisma, { q, limit: 20 });
+    for (const q of CODE_QUERIES) await searchCodes(prisma, { q, limit: 20 });
     const perQuery: { q: string; p50: number; p95: number; hits: number }[] = [];
     const all: number[] = [];
-    for (const q of QUERIES) {
+    for (const q of CODE_QUERIES) {
       const times: number[] = [];
       let hits = 0;
       for (let r = 0; r < RUNS; r++) {
@@ -118,7 +67,7 @@ async function main() {
       target: { p95Ms: 20, met: summary.p95 < 20 },
       perQuery,
     };
-    console.log(`code search over ${allRows} codes (${icdRows} ICD-10-CM), ${RUNS} runs x ${QUERIES.length} queries, ${result.machine.cores} cores`);
+    console.log(`code search over ${allRows} codes (${icdRows} ICD-10-CM), ${RUNS} runs x ${CODE_QUERIES.length} queries, ${result.machine.cores} cores`);
     console.log('query'.padEnd(34) + 'p50 ms'.padStart(9) + 'p95 ms'.padStart(9) + 'hits'.padStart(6));
     for (const r of perQuery) console.log(r.q.padEnd(34) + r.p50.toFixed(2).padStart(9) + r.p95.toFixed(2).padStart(9) + String(r.hits).padStart(6));
     console.log(`all: p50 ${summary.p50.toFixed(2)} ms, p95 ${summary.p95.toFixed(2)} ms, p99 ${summary.p99.toFixed(2)} ms (target p95 < 20 ms: ${result.target.met ? 'met' : 'NOT met'})`);

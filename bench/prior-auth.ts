@@ -1,0 +1,338 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { ROOT_DIR } from '../common/config';
+import { createPrisma } from '../common/db';
+import { members } from '../prisma/seed/reference';
+import { admin, http, nurse, office, type Actor } from './actors';
+import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
+import { cpuSeconds, diskBytes, machineBusySeconds, rssMiB, startSystem, type RunningSystem } from './system';
+
+/**
+ * The platform's speed, throughput, size and cost, measured on the real system (`npm start`'s
+ * processes) over HTTP, as offices, nurses and support use it:
+ * - the auto-approval round trip (submit to the answer holding the order number) at 1, 10 and
+ *   50 concurrent clients;
+ * - sustained submissions per second with every case completing (order issued, letter sent,
+ *   mirror decided): the auto-approval path, and a pended path worked by scripted nurses;
+ * - size: open cases with live 60-day order timers (BENCH_SCALE, 10,000 by default), with the
+ *   memory of each process, disk, and the p95 of queue, list and status queries at that size;
+ * - code search p95 over the full-size ICD-10-CM set;
+ * - CPU seconds per case, all processes of the system together.
+ * Prints a table and writes bench/results/prior-auth-<date>.json.
+ *
+ *   npm run bench              (BENCH_SCALE=100000 for the larger size; BENCH_PHASES=latency,auto to pick)
+ */
+const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
+const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 30);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,auto,pended,scale,codes').split(','));
+const LATENCY_REQUESTS: Record<number, number> = { 1: 100, 10: 400, 50: 1000 };
+
+const today = new Date().toISOString().slice(0, 10);
+const pool = members.filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo).map((m) => m.id);
+const noRedFlags = { cancerHistory: false, infectionRisk: false, caudaEquinaSigns: false, progressiveDeficit: false, fractureSuspected: false, priorLumbarSurgery: false };
+const MET = { ...noRedFlags, symptomPattern: 'radiculopathy', conservativeCare: true, conservativeCareWeeks: 10, physicalTherapy: true };
+const NOT_MET = { ...noRedFlags, symptomPattern: 'radiculopathy', conservativeCare: false };
+let memberTurn = 0;
+const request = (answers: object) => ({
+  memberId: pool[memberTurn++ % pool.length],
+  orderingProviderNpi: '1900000013',
+  urgency: 'STANDARD',
+  dateOfService: new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10),
+  exams: [{ procedureCode: '72148', diagnosisCodes: ['M54.16'], answers, servicingProviderNpi: '2900000011' }],
+});
+
+const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+const stats = (ms: number[]) => {
+  const s = [...ms].sort((a, b) => a - b);
+  return { n: s.length, p50: +pct(s, 50).toFixed(1), p95: +pct(s, 95).toFixed(1), p99: +pct(s, 99).toFixed(1), max: +(s[s.length - 1] ?? NaN).toFixed(1) };
+};
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs `task` for each item with at most `n` at once. */
+async function pooled<T>(items: T[], n: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await task(items[next++]!);
+  }));
+}
+
+interface Measure {
+  cpu: () => Record<string, number>;
+  rss: () => Record<string, number>;
+}
+
+/**
+ * CPU by process: Temporal, the worker, the API and the start script (with the mail capture) by
+ * their own counters; PostgreSQL, whose backends come and go with connections, as the rest of
+ * the machine's busy time once those and this benchmark's own process are taken out.
+ */
+function measure(sys: RunningSystem): Measure {
+  const sum = (f: (pid: number) => number, pids: number[]) => pids.reduce((t, pid) => t + f(pid), 0);
+  return {
+    cpu: () => {
+      const pids = sys.pids();
+      const own = Object.fromEntries((['start', 'temporal', 'worker', 'api'] as const).map((k) => [k, +sum(cpuSeconds, pids[k]).toFixed(2)]));
+      const bench = cpuSeconds(process.pid);
+      return { ...own, benchClient: +bench.toFixed(2), postgresAndOther: +(machineBusySeconds() - total(own) - bench).toFixed(2) };
+    },
+    rss: () => Object.fromEntries(Object.entries(sys.pids()).map(([k, v]) => [k, Math.round(sum(rssMiB, v))])),
+  };
+}
+const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+const cpuDelta = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(b).map((k) => [k, +((b[k] ?? 0) - (a[k] ?? 0)).toFixed(2)]));
+
+async function main() {
+  const started = Date.now();
+  console.log(`[bench] starting the system (npm start) on a fresh database: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
+  const sys = await startSystem({ port: 3400, env: { SESSION_IDLE_TIMEOUT: '4h', SESSION_TTL: '12h', ...(process.env.BENCH_WORKER_ENV ? JSON.parse(process.env.BENCH_WORKER_ENV) : {}) } });
+  const db = new Client({ connectionString: sys.databaseUrl });
+  await db.connect();
+  const results: Record<string, unknown> = {};
+  const m = measure(sys);
+  try {
+    // Many requests for few members: the plan's "return the active order" rule would join them.
+    await db.query('UPDATE "HealthPlan" SET "returnActiveOrderForDuplicate" = false');
+    const call = http(sys.baseUrl);
+    const theOffice = await office(sys);
+    const theAdmin = await admin(sys);
+    const nurses = await Promise.all([1, 2, 3, 4].map(() => nurse(sys, theAdmin)));
+    console.log(`[bench] ready in ${((Date.now() - started) / 1000).toFixed(0)} s: an office, an administrator, ${nurses.length} nurses`);
+
+    const draft = async (answers: object): Promise<string> => {
+      const d = await call('POST', '/api/drafts', request(answers), theOffice.auth);
+      if (d.status !== 201 || d.body.review.problems.length) throw new Error(`draft: ${d.status} ${JSON.stringify(d.body).slice(0, 300)}`);
+      return d.body.draftId;
+    };
+    const drafts = async (n: number, answers: object) => {
+      const ids: string[] = [];
+      await pooled(Array.from({ length: n }), 8, async () => void ids.push(await draft(answers)));
+      return ids;
+    };
+    const submit = async (draftId: string) => {
+      const t0 = now();
+      const r = await call('POST', `/api/drafts/${draftId}/submit`, {}, theOffice.auth);
+      const ms = now() - t0;
+      if (r.status !== 201) throw new Error(`submit: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      return { ms, caseNumber: r.body.caseNumber as string, order: r.body.exams?.[0]?.orders?.[0]?.number as string | undefined };
+    };
+    /** Cases done: decided in the mirror and their decision letter sent. */
+    const completed = async (caseNumbers: string[]) =>
+      Number(
+        (
+          await db.query(
+            `SELECT count(*) FROM "Case" c WHERE c."caseNumber" = ANY($1) AND c.status = 'DECIDED'
+             AND EXISTS (SELECT 1 FROM "EmailDelivery" e WHERE e."workflowId" = c."workflowId" AND e.purpose LIKE 'decision-%' AND e.status = 'SENT')`,
+            [caseNumbers],
+          )
+        ).rows[0].count,
+      );
+    const untilCompleted = async (caseNumbers: string[], timeoutMs = 600_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const n = await completed(caseNumbers);
+        if (n >= caseNumbers.length || Date.now() > deadline) return n;
+        await sleep(250);
+      }
+    };
+
+    if (PHASES.has('latency')) {
+      const latency: Record<string, unknown> = {};
+      for (const c of [1, 10, 50]) {
+        const ids = await drafts(LATENCY_REQUESTS[c]!, MET);
+        const times: number[] = [];
+        let withoutOrder = 0;
+        await pooled(ids, c, async (id) => {
+          const r = await submit(id);
+          times.push(r.ms);
+          if (!r.order) withoutOrder++;
+        });
+        latency[`c${c}`] = { concurrency: c, ...stats(times), withoutOrderNumber: withoutOrder };
+        console.log(`[bench] auto-approval round trip at ${c} concurrent: ${JSON.stringify(latency[`c${c}`])}`);
+      }
+      results.autoApprovalLatencyMs = latency;
+    }
+
+    /** Submits drafts for `seconds` at CONCURRENCY, while `alongside` runs; then waits for every case to complete. */
+    const sustained = async (answers: object, alongside?: (ours: Set<string>, stop: () => boolean) => Promise<void>) => {
+      const ids = await drafts(Math.max(200, Math.round(SUSTAIN_SECONDS * 150)), answers);
+      const cases: string[] = [];
+      const ours = new Set<string>();
+      const times: number[] = [];
+      const cpu0 = m.cpu();
+      const t0 = now();
+      let stopped = false;
+      const helper = alongside?.(ours, () => stopped);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (now() - t0 < SUSTAIN_SECONDS * 1000 && next < ids.length) {
+            const r = await submit(ids[next++]!);
+            times.push(r.ms);
+            cases.push(r.caseNumber);
+            ours.add(r.caseNumber);
+          }
+        }),
+      );
+      const submittedIn = (now() - t0) / 1000;
+      const done = await untilCompleted(cases);
+      const allDoneIn = (now() - t0) / 1000;
+      stopped = true;
+      await helper;
+      const cpu = cpuDelta(cpu0, m.cpu());
+      return {
+        concurrency: CONCURRENCY,
+        submitted: cases.length,
+        completed: done,
+        submitSeconds: +submittedIn.toFixed(1),
+        submissionsPerSecond: +(cases.length / submittedIn).toFixed(1),
+        completedPerSecond: +(done / allDoneIn).toFixed(1),
+        secondsUntilAllCompleted: +allDoneIn.toFixed(1),
+        submitLatencyMs: stats(times),
+        // The system's CPU per case: every process but the benchmark's own clients.
+        cpuSecondsPerCase: +((total(cpu) - (cpu.benchClient ?? 0)) / Math.max(1, done)).toFixed(3),
+        cpuSecondsByProcess: cpu,
+        memoryMiB: m.rss(),
+      };
+    };
+
+    if (PHASES.has('auto')) {
+      results.sustainedAutoApproval = await sustained(MET);
+      console.log(`[bench] sustained auto-approval: ${JSON.stringify(results.sustainedAutoApproval)}`);
+    }
+
+    if (PHASES.has('pended')) {
+      let approved = 0;
+      results.sustainedPendedWithNurses = await sustained(NOT_MET, async (ours, stop) => {
+        // Scripted nurses: each takes cases of ours from the nurse queue and approves them.
+        await Promise.all(
+          nurses.map(async (n: Actor) => {
+            while (!stop()) {
+              const q = await call('GET', '/api/review/queues/nurse?planId=NEBHP', undefined, n.auth);
+              const mine = (q.body.cases as { caseNumber: string }[]).filter((c) => ours.has(c.caseNumber));
+              if (!mine.length) {
+                await sleep(200);
+                continue;
+              }
+              for (const c of mine.slice(0, 10)) {
+                const r = await call('POST', `/api/review/cases/${c.caseNumber}/nurse-decision`, { action: 'APPROVE', exams: [1], note: 'Approved by the benchmark nurse' }, n.auth);
+                if (r.status === 200) approved++;
+              }
+            }
+          }),
+        );
+      });
+      (results.sustainedPendedWithNurses as Record<string, unknown>).nurseApprovals = approved;
+      console.log(`[bench] sustained pended path with ${nurses.length} scripted nurses: ${JSON.stringify(results.sustainedPendedWithNurses)}`);
+    }
+
+    if (PHASES.has('scale')) {
+      // Open cases with live 60-day order timers, built in batches on the auto-approval path.
+      const openNow = async () => Number((await db.query(`SELECT count(*) FROM "Case" WHERE status = 'DECIDED' AND "closedAt" IS NULL`)).rows[0].count);
+      const t0 = now();
+      const cases: string[] = [];
+      let have = await openNow();
+      while (have < SCALE) {
+        const batch = await drafts(Math.min(500, SCALE - have), MET);
+        await pooled(batch, CONCURRENCY, async (id) => void cases.push((await submit(id)).caseNumber));
+        have = await openNow();
+        process.stdout.write(`\r[bench] open cases: ${have} of ${SCALE} (${((now() - t0) / 1000).toFixed(0)} s)   `);
+      }
+      process.stdout.write('\n');
+      await untilCompleted(cases.slice(-500));
+      const buildSeconds = (now() - t0) / 1000;
+      const running = Number((await db.query(`SELECT count(*) FROM "Case" WHERE "closedAt" IS NULL`)).rows[0].count);
+      const timed = async (n: number, f: () => Promise<{ status: number }>) => {
+        const t: number[] = [];
+        for (let i = 0; i < n; i++) {
+          const a = now();
+          const r = await f();
+          if (r.status !== 200) throw new Error(`query answered ${r.status}`);
+          t.push(now() - a);
+        }
+        return stats(t);
+      };
+      const sample = cases.filter((_, i) => i % Math.max(1, Math.floor(cases.length / 100)) === 0);
+      let k = 0;
+      const queries = {
+        nurseQueue: await timed(100, () => call('GET', '/api/review/queues/nurse?planId=NEBHP', undefined, nurses[0]!.auth)),
+        officeCaseList: await timed(100, () => call('GET', '/api/cases', undefined, theOffice.auth)),
+        caseStatus: await timed(100, () => call('GET', `/api/cases/${sample[k++ % sample.length]}`, undefined, theOffice.auth)),
+      };
+      const dbSize = Number((await db.query('SELECT pg_database_size(current_database()) AS s')).rows[0].s);
+      results.scale = {
+        openCasesWithTimers: running,
+        buildSeconds: +buildSeconds.toFixed(0),
+        casesPerSecondWhileBuilding: +(cases.length / buildSeconds).toFixed(1),
+        memoryMiB: m.rss(),
+        diskMiB: { temporalSqlite: +(diskBytes(sys.dataDir) / 2 ** 20).toFixed(0), postgresDatabase: +(dbSize / 2 ** 20).toFixed(0) },
+        queryLatencyMs: queries,
+      };
+      console.log(`[bench] scale: ${JSON.stringify(results.scale)}`);
+    }
+
+    if (PHASES.has('codes')) {
+      const prisma = createPrisma(sys.databaseUrl, 2);
+      try {
+        await addSyntheticIcdRows(prisma, 74_000);
+      } finally {
+        await prisma.$disconnect();
+      }
+      const t: number[] = [];
+      for (const q of CODE_QUERIES) await call('GET', `/api/codes?q=${encodeURIComponent(q)}&limit=20`);
+      for (let r = 0; r < 20; r++) {
+        for (const q of CODE_QUERIES) {
+          const a = now();
+          const res = await call('GET', `/api/codes?q=${encodeURIComponent(q)}&limit=20`);
+          if (res.status !== 200) throw new Error(`code search answered ${res.status}`);
+          t.push(now() - a);
+        }
+      }
+      const icd = Number((await db.query(`SELECT count(*) FROM "Code" WHERE system = 'ICD10CM'`)).rows[0].count);
+      results.codeSearchOverHttp = { icd10cmRows: icd, ...stats(t) };
+      console.log(`[bench] code search over HTTP: ${JSON.stringify(results.codeSearchOverHttp)}`);
+    }
+  } finally {
+    await db.end();
+    await sys.stop();
+  }
+
+  const lat = results.autoApprovalLatencyMs as Record<string, { p50: number; p95: number; p99: number }> | undefined;
+  const auto = results.sustainedAutoApproval as { submissionsPerSecond: number; completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
+  const pended = results.sustainedPendedWithNurses as { completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
+  const scale = results.scale as { openCasesWithTimers: number } | undefined;
+  const codes = results.codeSearchOverHttp as { p95: number } | undefined;
+  const targets = {
+    autoApprovalP99At10Under250ms: lat ? { value: lat.c10!.p99, met: lat.c10!.p99 < 250 } : undefined,
+    sustained100PerSecond: auto ? { value: Math.min(auto.submissionsPerSecond, auto.completedPerSecond), met: Math.min(auto.submissionsPerSecond, auto.completedPerSecond) >= 100 } : undefined,
+    openCases100000: scale ? { value: scale.openCasesWithTimers, met: scale.openCasesWithTimers >= 100_000 } : undefined,
+    codeSearchP95Under20ms: codes ? { value: codes.p95, met: codes.p95 < 20 } : undefined,
+  };
+  const result = {
+    benchmark: 'prior-auth',
+    date: new Date().toISOString(),
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version },
+    settings: { scale: SCALE, sustainSeconds: SUSTAIN_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null },
+    ...results,
+    targets,
+  };
+  console.log('\n| measure | value | target |\n| --- | --- | --- |');
+  if (lat) for (const c of ['c1', 'c10', 'c50']) console.log(`| auto-approval round trip, ${c.slice(1)} concurrent | p50 ${lat[c]!.p50} ms, p95 ${lat[c]!.p95} ms, p99 ${lat[c]!.p99} ms | ${c === 'c10' ? 'p99 < 250 ms' : ''} |`);
+  if (auto) console.log(`| sustained auto-approval | ${auto.submissionsPerSecond} submitted/s, ${auto.completedPerSecond} completed/s, ${auto.cpuSecondsPerCase} CPU s/case | >= 100/s |`);
+  if (pended) console.log(`| sustained pended + scripted nurses | ${pended.completedPerSecond} completed/s, ${pended.cpuSecondsPerCase} CPU s/case | |`);
+  if (scale) console.log(`| open cases with live order timers | ${scale.openCasesWithTimers} (${JSON.stringify((results.scale as { memoryMiB: unknown }).memoryMiB)} MiB) | 100,000 |`);
+  if (codes) console.log(`| code search over HTTP, ${(results.codeSearchOverHttp as { icd10cmRows: number }).icd10cmRows} ICD-10-CM codes | p95 ${codes.p95} ms | p95 < 20 ms |`);
+  const dir = path.join(ROOT_DIR, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `prior-auth-${result.date.slice(0, 19).replace(/:/g, '')}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`\nwritten ${path.relative(ROOT_DIR, file)} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
