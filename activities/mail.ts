@@ -32,9 +32,14 @@ export interface MailDeps {
 
 /**
  * Sends an email at most once per (workflow, purpose), however often the calling activity is
- * retried: the EmailDelivery row is the idempotency record. The one window left is a crash
- * between the SMTP server accepting the message and the row being marked SENT; the retry then
- * sends again with the same Message-ID, which lets mail systems recognise the copy.
+ * retried: the EmailDelivery row is the idempotency record. Once the SMTP server has accepted
+ * the message, nothing may make the retry send it again:
+ * - the activity heartbeats "accepted" at once, and Temporal hands that to the next attempt,
+ *   which then only records the delivery (a database outage after the send cost a copy before);
+ * - recording SENT is tried again for the rest of the attempt before giving up.
+ * The one window left is a crash between the SMTP server accepting the message and that
+ * heartbeat reaching Temporal (milliseconds); the retry then sends again with the same
+ * Message-ID, which lets mail systems recognise the copy.
  * `compose` runs only when the email still has to be sent (it may create what the email links to).
  */
 export async function deliverOnce(
@@ -47,7 +52,14 @@ export async function deliverOnce(
   const key = { workflowId, purpose };
   const digest = createHash('sha256').update(`${workflowId}\u0000${purpose}`).digest('hex');
   const messageId = `<${digest.slice(0, 32)}@prior-auth>`;
+  const activity = activityContext();
+  const accepted: SendProgress = { smtpAccepted: messageId };
+  const markSent = () => recordSent(prisma, key, () => activity?.heartbeat(accepted), activity?.info.startToCloseTimeoutMs);
 
+  if (acceptedEarlier(activity, messageId)) {
+    await markSent();
+    return { messageId, alreadySent: true };
+  }
   const existing = await prisma.emailDelivery.findUnique({ where: { workflowId_purpose: key } });
   if (existing?.status === 'SENT') {
     await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { attempts: { increment: 1 } } });
@@ -65,11 +77,44 @@ export async function deliverOnce(
     await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { lastError: String(err) } });
     throw err;
   }
-  await prisma.emailDelivery.update({
-    where: { workflowId_purpose: key },
-    data: { status: 'SENT', sentAt: new Date(), lastError: null },
-  });
+  activity?.heartbeat(accepted);
+  await markSent();
   return { messageId, alreadySent: false };
+}
+
+interface SendProgress {
+  smtpAccepted: string;
+}
+
+/** The running (non-local) activity, which can heartbeat; undefined elsewhere. */
+function activityContext(): Context | undefined {
+  try {
+    const ctx = Context.current();
+    return ctx.info.isLocal ? undefined : ctx;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether an earlier attempt of this activity reported the message accepted by the SMTP server. */
+function acceptedEarlier(activity: Context | undefined, messageId: string): boolean {
+  const details = activity?.info.heartbeatDetails as SendProgress | undefined;
+  return details?.smtpAccepted === messageId;
+}
+
+/** Marks the delivery SENT, trying again (a database restarting, say) until the attempt's time is nearly up. */
+async function recordSent(prisma: PrismaClient, key: { workflowId: string; purpose: string }, stillAccepted: () => void, attemptMs = 20_000): Promise<void> {
+  const deadline = Date.now() + Math.max(1000, attemptMs - 5000);
+  for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
+    try {
+      await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { status: 'SENT', sentAt: new Date(), lastError: null } });
+      return;
+    } catch (err) {
+      if (Date.now() + wait > deadline) throw err;
+      stillAccepted();
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 /** The workflow id of the running activity: the idempotency key of what it does. */
