@@ -8,6 +8,9 @@ import { totpCode } from '../domain/mfa';
 import { TERMS_VERSION } from '../domain/registration';
 import type { RunningSystem } from './system';
 
+/** What the actors need of a running system: its API, its mailbox and its environment. */
+type System = Pick<RunningSystem, 'baseUrl' | 'mailboxUrl' | 'env'>;
+
 /**
  * The people of a benchmark, made as people are made: an office registers, follows its emailed
  * link and signs in with an authenticator app; the first administrator comes from
@@ -33,7 +36,7 @@ export function http(baseUrl: string) {
   };
 }
 
-async function mailLink(sys: RunningSystem, to: string, match: (s: string) => boolean, linkPart: string): Promise<string> {
+async function mailLink(sys: System, to: string, match: (s: string) => boolean, linkPart: string): Promise<string> {
   for (let i = 0; i < 300; i++) {
     const res = await fetch(`${sys.mailboxUrl}/api/messages?to=${encodeURIComponent(to)}`);
     const { messages } = (await res.json()) as { messages: { subject: string; links: string[] }[] };
@@ -45,7 +48,7 @@ async function mailLink(sys: RunningSystem, to: string, match: (s: string) => bo
   throw new Error(`no email to ${to}`);
 }
 
-async function signInEnrolling(sys: RunningSystem, login: string, password: string): Promise<Actor> {
+async function signInEnrolling(sys: System, login: string, password: string): Promise<Actor> {
   const call = http(sys.baseUrl);
   const first = await call('POST', '/api/sessions', { login, password, hipaaDisclaimerAccepted: HIPAA_DISCLAIMER.version });
   if (first.status !== 200) throw new Error(`sign-in of ${login}: ${first.status} ${JSON.stringify(first.body)}`);
@@ -55,7 +58,7 @@ async function signInEnrolling(sys: RunningSystem, login: string, password: stri
   return { username: login, auth: { authorization: `Bearer ${s.body.token}` } };
 }
 
-export async function office(sys: RunningSystem): Promise<Actor> {
+export async function office(sys: System): Promise<Actor> {
   const call = http(sys.baseUrl);
   const id = randomUUID().slice(0, 8);
   const email = `bench.${id}@harborview.example`;
@@ -89,7 +92,7 @@ export async function office(sys: RunningSystem): Promise<Actor> {
   return signInEnrolling(sys, username, PASSWORD);
 }
 
-async function acceptInvitation(sys: RunningSystem, email: string, username: string): Promise<Actor> {
+async function acceptInvitation(sys: System, email: string, username: string): Promise<Actor> {
   const link = await mailLink(sys, email, (s) => s.startsWith('Set up'), 'token=');
   const token = new URL(link).searchParams.get('token');
   const done = await http(sys.baseUrl)('POST', '/api/password-resets/complete', { token, password: PASSWORD, passwordConfirmation: PASSWORD });
@@ -97,7 +100,7 @@ async function acceptInvitation(sys: RunningSystem, email: string, username: str
   return signInEnrolling(sys, username, PASSWORD);
 }
 
-export async function admin(sys: RunningSystem): Promise<Actor> {
+export async function admin(sys: System): Promise<Actor> {
   const id = randomUUID().slice(0, 8);
   const username = `bench.admin.${id}`;
   const email = `admin.${id}@plan.example`;
@@ -108,11 +111,16 @@ export async function admin(sys: RunningSystem): Promise<Actor> {
   return acceptInvitation(sys, email, username);
 }
 
-export async function nurse(sys: RunningSystem, by: Actor): Promise<Actor> {
+/** A reviewer of the NEBHP plan, created by an administrator, who follows the invitation. */
+export async function staff(sys: System, by: Actor, accessRole: 'NURSE' | 'PHYSICIAN'): Promise<Actor> {
   const id = randomUUID().slice(0, 8);
-  const username = `bench.nurse.${id}`;
-  const email = `nurse.${id}@plan.example`;
-  const made = await http(sys.baseUrl)('POST', '/api/admin/staff', { firstName: 'Nina', lastName: 'Bench', email, username, accessRole: 'NURSE', planIds: ['NEBHP'] }, by.auth);
-  if (made.status !== 201) throw new Error(`nurse: ${made.status} ${JSON.stringify(made.body)}`);
+  const kind = accessRole.toLowerCase();
+  const username = `bench.${kind}.${id}`;
+  const email = `${kind}.${id}@plan.example`;
+  const firstName = accessRole === 'NURSE' ? 'Nina' : 'Paul';
+  const made = await http(sys.baseUrl)('POST', '/api/admin/staff', { firstName, lastName: 'Bench', email, username, accessRole, planIds: ['NEBHP'] }, by.auth);
+  if (made.status !== 201) throw new Error(`${kind}: ${made.status} ${JSON.stringify(made.body)}`);
   return acceptInvitation(sys, email, username);
 }
+
+export const nurse = (sys: System, by: Actor) => staff(sys, by, 'NURSE');

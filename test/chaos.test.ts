@@ -1,0 +1,28 @@
+import { formatReport, runChaos } from './chaos/harness';
+import { testEnv } from './support/env';
+
+/**
+ * The short chaos run (about 100 cases): the worker killed three times, the API killed, the
+ * Temporal server restarted, the mail server and the database cut for a while. Every case must
+ * end exactly as its path says, with one order number at most, each email once, and the
+ * database mirror equal to the workflow. `npm run chaos` is the long run (1,000 cases).
+ */
+test('no case is lost or duplicated while the worker, the API, Temporal, mail and the database fail', async () => {
+  const cases = Number(process.env.CHAOS_CASES ?? 100);
+  const report = await runChaos({ cases, seconds: Number(process.env.CHAOS_SECONDS ?? 60), bundlePath: testEnv('bundlePath'), log: (l) => process.stdout.write(`[chaos] ${l}\n`) });
+  process.stdout.write(`${formatReport(report)}\n`);
+
+  // The faults happened and the system came back from each.
+  expect(report.faults).toMatchObject({ workerKills: 3, apiKills: 1, temporalRestarts: 1, mailOutages: 1, databaseOutages: 1 });
+  expect(report.supervisorRestarts.worker).toBeGreaterThanOrEqual(3);
+  expect(report.problems).toEqual([]);
+  expect(report.verified).toMatchObject({
+    casesInDatabase: cases,
+    draftsInDatabase: cases,
+    reachedExpectedState: cases,
+    mirrorsEqualWorkflow: cases,
+    orderNumbersIssuedTwice: 0,
+    emailsReceivedTwice: 0,
+    orderNumbers: report.byPath.AUTO_APPROVED + report.byPath.NURSE_APPROVED,
+  });
+}, 20 * 60_000);
