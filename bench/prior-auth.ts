@@ -22,12 +22,18 @@ import { cpuSeconds, diskBytes, machineBusySeconds, rssMiB, startSystem, type Ru
  * - CPU seconds per case, all processes of the system together.
  * Prints a table and writes bench/results/prior-auth-<date>.json.
  *
+ * - load held (phase `soak`, not in the default run): submissions at BENCH_SOAK_RATE per second
+ *   (12) for BENCH_SOAK_SECONDS (600), each minute's latency and memory against the unloaded
+ *   latency.
+ *
  *   npm run bench              (BENCH_SCALE=100000 for the larger size; BENCH_PHASES=latency,auto to pick)
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,auto,pended,scale,codes').split(','));
+const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? 12);
+const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const LATENCY_REQUESTS: Record<number, number> = { 1: 100, 10: 400, 50: 1000 };
 
 const today = new Date().toISOString().slice(0, 10);
@@ -274,6 +280,68 @@ async function main() {
       console.log(`[bench] scale: ${JSON.stringify(results.scale)}`);
     }
 
+    if (PHASES.has('soak')) {
+      // Load held: submissions at a fixed rate (open loop: a new one every 1/rate s, whether or
+      // not earlier ones have answered) for SOAK_SECONDS; each minute's latency and memory.
+      const unloadedIds = await drafts(60, MET);
+      const unloaded: number[] = [];
+      for (const id of unloadedIds) unloaded.push((await submit(id)).ms);
+      const base = stats(unloaded.slice(10));
+      const count = Math.round(SOAK_RATE * SOAK_SECONDS);
+      // Drafts are made ahead in batches (600 first, then 300 at a time while submitting).
+      const ids: string[] = await drafts(Math.min(count, 600), MET);
+      let refilling = false;
+      const minutes: { minute: number; submitted: number; latencyMs: ReturnType<typeof stats>; memoryMiB: Record<string, number> }[] = [];
+      const cases: string[] = [];
+      let bucket: number[] = [];
+      let failures = 0;
+      const t0 = now();
+      const inFlight: Promise<void>[] = [];
+      for (let i = 0; i < count; i++) {
+        await sleep(Math.max(0, t0 + (i / SOAK_RATE) * 1000 - now()));
+        if (!refilling && ids.length - i < 300 && ids.length < count) {
+          refilling = true;
+          void drafts(Math.min(300, count - ids.length), MET).then((x) => {
+            ids.push(...x);
+            refilling = false;
+          });
+        }
+        while (!ids[i]) await sleep(20);
+        inFlight.push(
+          submit(ids[i]!).then(
+            (r) => void (bucket.push(r.ms), cases.push(r.caseNumber)),
+            () => void failures++,
+          ),
+        );
+        const minute = Math.floor((now() - t0) / 60_000);
+        if (minute > minutes.length) {
+          minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
+          console.log(`[bench] soak minute ${minutes.length}: ${JSON.stringify(minutes[minutes.length - 1])}`);
+          bucket = [];
+        }
+      }
+      await Promise.all(inFlight);
+      if (bucket.length) minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
+      const done = await untilCompleted(cases);
+      const worst = Math.max(...minutes.map((x) => x.latencyMs.p99));
+      const first = minutes[0]!.memoryMiB;
+      const last = minutes[minutes.length - 1]!.memoryMiB;
+      const held = {
+        ratePerSecond: SOAK_RATE,
+        seconds: SOAK_SECONDS,
+        submitted: cases.length,
+        failed: failures,
+        completed: done,
+        unloadedLatencyMs: base,
+        worstMinuteP99Ms: worst,
+        p99WithinTwiceUnloaded: worst <= 2 * base.p99,
+        memoryGrowthMiB: Object.fromEntries(Object.keys(last).map((k) => [k, (last[k] ?? 0) - (first[k] ?? 0)])),
+        minutes,
+      };
+      results.loadHeld = held;
+      console.log(`[bench] load held: ${JSON.stringify({ ...held, minutes: undefined })}`);
+    }
+
     if (PHASES.has('codes')) {
       const prisma = createPrisma(sys.databaseUrl, 2);
       try {
@@ -305,11 +373,13 @@ async function main() {
   const pended = results.sustainedPendedWithNurses as { completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
   const scale = results.scale as { openCasesWithTimers: number } | undefined;
   const codes = results.codeSearchOverHttp as { p95: number } | undefined;
+  const held = results.loadHeld as { ratePerSecond: number; seconds: number; worstMinuteP99Ms: number; unloadedLatencyMs: { p99: number }; memoryGrowthMiB: Record<string, number> } | undefined;
   const targets = {
     autoApprovalP99At10Under250ms: lat ? { value: lat.c10!.p99, met: lat.c10!.p99 < 250 } : undefined,
     sustained100PerSecond: auto ? { value: Math.min(auto.submissionsPerSecond, auto.completedPerSecond), met: Math.min(auto.submissionsPerSecond, auto.completedPerSecond) >= 100 } : undefined,
     openCases100000: scale ? { value: scale.openCasesWithTimers, met: scale.openCasesWithTimers >= 100_000 } : undefined,
     codeSearchP95Under20ms: codes ? { value: codes.p95, met: codes.p95 < 20 } : undefined,
+    loadHeldP99WithinTwiceUnloaded: held ? { value: held.worstMinuteP99Ms, met: held.worstMinuteP99Ms <= 2 * held.unloadedLatencyMs.p99 } : undefined,
   };
   const result = {
     benchmark: 'prior-auth',
@@ -324,6 +394,7 @@ async function main() {
   if (auto) console.log(`| sustained auto-approval | ${auto.submissionsPerSecond} submitted/s, ${auto.completedPerSecond} completed/s, ${auto.cpuSecondsPerCase} CPU s/case | >= 100/s |`);
   if (pended) console.log(`| sustained pended + scripted nurses | ${pended.completedPerSecond} completed/s, ${pended.cpuSecondsPerCase} CPU s/case | |`);
   if (scale) console.log(`| open cases with live order timers | ${scale.openCasesWithTimers} (${JSON.stringify((results.scale as { memoryMiB: unknown }).memoryMiB)} MiB) | 100,000 |`);
+  if (held) console.log(`| load held: ${held.ratePerSecond}/s for ${held.seconds} s | worst minute p99 ${held.worstMinuteP99Ms} ms (unloaded p99 ${held.unloadedLatencyMs.p99} ms); memory growth ${JSON.stringify(held.memoryGrowthMiB)} MiB | p99 <= 2x unloaded, memory flat |`);
   if (codes) console.log(`| code search over HTTP, ${(results.codeSearchOverHttp as { icd10cmRows: number }).icd10cmRows} ICD-10-CM codes | p95 ${codes.p95} ms | p95 < 20 ms |`);
   const dir = path.join(ROOT_DIR, 'bench/results');
   mkdirSync(dir, { recursive: true });
