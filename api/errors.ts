@@ -31,7 +31,7 @@ export interface FieldProblem {
 }
 
 /** Every problem of a request at once, each with the field it belongs to. */
-export function validationError(where: 'body' | 'query' | 'path', error: z.ZodError): HttpError {
+export function validationError(where: 'body' | 'query' | 'path' | 'header', error: z.ZodError): HttpError {
   const problems: FieldProblem[] = error.issues.map((i) => ({
     field: [where, ...i.path.map(String)].join('.'),
     message: i.message,

@@ -10,8 +10,9 @@ import { errorBodySchema, HttpError, validationError } from './errors';
  * what the server accepts.
  */
 type AnyObject = z.ZodObject<z.ZodRawShape>;
+type Where = Parameters<typeof validationError>[0];
 
-export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType> {
+export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z.ZodType, R extends z.ZodType, H extends AnyObject = AnyObject> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express path syntax (`/things/:id`); converted to `{id}` in the document. */
   path: string;
@@ -19,6 +20,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   tag: string;
   params?: P;
   query?: Q;
+  /** Request headers the endpoint reads, by their name as documented (matched without regard to case). */
+  headers?: H;
   body?: B;
   /**
    * Replaces `body.safeParse` when the body needs more than one schema can say (for example
@@ -36,14 +39,14 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   /** Who may call it: `'public'`, or the roles allowed (`allow(ctx, ...roles)`). Required, so that no endpoint is open by omission. */
   security: 'public' | Security;
   handler: (
-    input: { params: z.infer<P>; query: z.infer<Q>; body: z.infer<B> },
+    input: { params: z.infer<P>; query: z.infer<Q>; headers: z.infer<H>; body: z.infer<B> },
     req: Request,
     res: Response,
   ) => Promise<z.infer<R> | void>;
 }
 
 export interface Route {
-  method: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>['method'];
+  method: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, AnyObject>['method'];
   path: string;
   operation: Record<string, unknown>;
   handlers: RequestHandler[];
@@ -56,12 +59,15 @@ export function defineRoute<
   Q extends AnyObject = typeof empty,
   B extends z.ZodType = z.ZodUndefined,
   R extends z.ZodType = z.ZodType,
->(spec: RouteSpec<P, Q, B, R>): Route {
+  H extends AnyObject = typeof empty,
+>(spec: RouteSpec<P, Q, B, R, H>): Route {
   const status = spec.status ?? 200;
+  const headerNames = Object.keys(spec.headers?.shape ?? {});
   const handler: RequestHandler = async (req, res, next) => {
     try {
       const params = parse('path', spec.params ?? empty, req.params);
       const query = parse('query', spec.query ?? empty, req.query);
+      const headers = parse('header', spec.headers ?? empty, Object.fromEntries(headerNames.map((name) => [name, req.get(name)])));
       let body: unknown = undefined;
       if (spec.body) {
         if (!req.is('application/json')) {
@@ -69,7 +75,7 @@ export function defineRoute<
         }
         body = spec.parseBody ? await spec.parseBody(req.body ?? {}) : parse('body', spec.body, req.body);
       }
-      const result = await spec.handler({ params, query, body } as never, req, res);
+      const result = await spec.handler({ params, query, headers, body } as never, req, res);
       // A handler may answer with another success status (res.locals.status), e.g. 200 for "already there".
       if (!res.headersSent) res.status((res.locals.status as number | undefined) ?? status).json(result);
     } catch (err) {
@@ -80,7 +86,7 @@ export function defineRoute<
   return { method: spec.method, path: spec.path, operation: operationOf(spec, status), handlers };
 }
 
-function parse<S extends z.ZodType>(where: 'body' | 'query' | 'path', schema: S, value: unknown): z.infer<S> {
+function parse<S extends z.ZodType>(where: Where, schema: S, value: unknown): z.infer<S> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) throw validationError(where, result.error);
   return result.data;
@@ -97,7 +103,7 @@ export function mountRoutes(routes: Route[]): Router {
 const jsonSchema = (s: z.ZodType, io: 'input' | 'output') =>
   z.toJSONSchema(s, { io, unrepresentable: 'any', target: 'draft-2020-12' });
 
-function parametersOf(where: 'path' | 'query', schema: AnyObject | undefined) {
+function parametersOf(where: 'path' | 'query' | 'header', schema: AnyObject | undefined) {
   if (!schema) return [];
   return Object.entries(schema.shape).map(([name, field]) => {
     const s = field as z.ZodType;
@@ -119,7 +125,7 @@ function content(schema: z.ZodType, io: 'input' | 'output') {
   return { 'application/json': { schema: js } };
 }
 
-function operationOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>, status: number) {
+function operationOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType, AnyObject>, status: number) {
   const errorContent = content(errorBodySchema, 'output');
   const errors: Record<number, string | { description: string; schema: z.ZodType }> = {
     400: 'The request is invalid; `details.problems` lists every problem',
@@ -141,7 +147,7 @@ function operationOf(spec: RouteSpec<AnyObject, AnyObject, z.ZodType, z.ZodType>
     summary: spec.summary,
     ...(secured ? { description: `For ${rolesInWords(secured.roles)}.` } : {}),
     tags: [spec.tag],
-    parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query)],
+    parameters: [...parametersOf('path', spec.params), ...parametersOf('query', spec.query), ...parametersOf('header', spec.headers)],
     // Public operations say so (an empty requirement) rather than inheriting a default.
     security: secured ? [{ sessionBearer: [] }, { sessionCookie: [] }] : [],
     ...(secured ? { 'x-roles': [...secured.roles] } : {}),

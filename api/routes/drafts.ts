@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { audit } from '../../common/audit';
 import { evaluateRequest, loadGuidelines, reviewRequest } from '../../activities/requestChecks';
 import { codeKey } from '../../domain/codes';
 import { draftContentSchema, isCalendarDate, type DraftContent } from '../../domain/draft';
 import { selectGuideline } from '../../domain/guidelines';
-import type { Draft } from '../../generated/prisma/client';
+import { Prisma, type Draft } from '../../generated/prisma/client';
 import { allow, clientIp, sessionOf } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
@@ -40,6 +40,27 @@ const draftSchema = z.object({
 });
 const draftIdParams = z.object({ draftId: z.uuid('draftId must be the id returned when the draft was created') });
 
+const idempotencyHeaders = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^[\x20-\x7E]{1,200}$/, 'Idempotency-Key must be 1 to 200 printable ASCII characters, such as a UUID you generate for the request')
+    .optional()
+    .describe(
+      'Optional, a key of your choosing (a UUID) for this request: sending it again with the same key, after a lost answer, answers 200 with the draft the first request created instead of creating another',
+    ),
+});
+
+/** What an idempotency key is bound to: the request's content, whatever the order of its keys. */
+function fingerprint(content: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
+        : v;
+  return createHash('sha256').update(JSON.stringify(canonical(content))).digest('hex');
+}
+
 const view = (d: Draft) => ({
   draftId: d.id,
   status: d.status,
@@ -73,19 +94,48 @@ export function draftRoutes(ctx: ApiContext) {
       method: 'post',
       path: '/api/drafts',
       tag: 'drafts',
-      summary: 'Start a request draft (any part may still be missing); the answer includes its review',
+      summary: 'Start a request draft (any part may still be missing); the answer includes its review. With an Idempotency-Key, a retry answers 200 with the same draft',
       security,
+      headers: idempotencyHeaders,
       body: draftContentSchema,
       status: 201,
       response: draftSchema.extend({ review: reviewSchema }),
-      handler: async ({ body }, req, res) => {
+      errors: { 422: 'The Idempotency-Key was used for a different request' },
+      handler: async ({ headers, body }, req, res) => {
         const { user } = sessionOf(res);
-        const draft = await prisma.$transaction(async (tx) => {
-          const d = await tx.draft.create({ data: { id: randomUUID(), userId: user.id, content: body } });
-          await audit(tx, { actor: `user:${user.id}`, action: 'draft.created', subjectType: 'draft', subjectId: d.id, ip: clientIp(req) });
+        const key = headers['Idempotency-Key'];
+        const requestHash = key ? fingerprint(body) : null;
+        /** The draft this user's key created already, if any; the key used for another request is refused. */
+        const created = async () => {
+          if (!key) return null;
+          const d = await prisma.draft.findUnique({ where: { userId_idempotencyKey: { userId: user.id, idempotencyKey: key } } });
+          if (d && d.requestHash !== requestHash) {
+            throw new HttpError(
+              422,
+              'idempotency_key_reused',
+              `This Idempotency-Key was used for a different request (draft ${d.id}): send a new key with a new request, or the same request again to get that draft`,
+            );
+          }
           return d;
-        });
-        return { ...view(draft), review: await reviewRequest(prisma, user, body) };
+        };
+        let draft = await created();
+        if (draft) res.locals.status = 200;
+        else {
+          try {
+            draft = await prisma.$transaction(async (tx) => {
+              const d = await tx.draft.create({ data: { id: randomUUID(), userId: user.id, content: body, idempotencyKey: key, requestHash } });
+              await audit(tx, { actor: `user:${user.id}`, action: 'draft.created', subjectType: 'draft', subjectId: d.id, ip: clientIp(req) });
+              return d;
+            });
+          } catch (err) {
+            // The same key twice at the same moment: the unique (userId, idempotencyKey) kept the first.
+            if (!(key && err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+            draft = await created();
+            if (!draft) throw err;
+            res.locals.status = 200;
+          }
+        }
+        return { ...view(draft), review: await reviewRequest(prisma, user, draft.content as DraftContent) };
       },
     }),
     defineRoute({
