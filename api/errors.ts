@@ -44,8 +44,11 @@ export const notFound: RequestHandler = (req, _res, next) => {
   next(new HttpError(404, 'not_found', `No endpoint ${req.method} ${req.path}; see /openapi.json for the list`));
 };
 
-/** Body-parser failures carry a `type`; turn them into answers that say what to fix. */
-function fromBodyParser(err: { type?: string; status?: number; limit?: number }): HttpError | undefined {
+/**
+ * Failures of Express itself and of body-parser carry a status (and body-parser's a `type`):
+ * turn them into answers that say what to fix, in the error shape, instead of a 500.
+ */
+function fromFramework(err: { type?: string; status?: number; statusCode?: number; limit?: number; expose?: boolean; message?: string }): HttpError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
       return new HttpError(400, 'invalid_json', 'The request body is not valid JSON');
@@ -54,13 +57,19 @@ function fromBodyParser(err: { type?: string; status?: number; limit?: number })
     case 'encoding.unsupported':
     case 'charset.unsupported':
       return new HttpError(415, 'unsupported_encoding', 'Send the body as UTF-8 JSON');
-    default:
-      return undefined;
   }
+  // The router could not decode a percent-escape of the path ("%E0%A4").
+  if (err instanceof URIError) return new HttpError(400, 'invalid_path', `The address is not valid: ${err.message}; write a literal % as %25`);
+  const status = err.status ?? err.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    // For example a body that says Content-Encoding: gzip but is not gzip.
+    return new HttpError(status, 'unreadable_request', `The request could not be read${err.expose && err.message ? `: ${err.message}` : ''}; check its headers and body`);
+  }
+  return undefined;
 }
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-  const known = err instanceof HttpError ? err : fromBodyParser(err);
+  const known = err instanceof HttpError ? err : fromFramework(err);
   const requestId = String(req.id ?? '');
   if (!known) {
     // Unexpected: log with context, answer without internals.

@@ -2,7 +2,7 @@ import { Router, type Request, type RequestHandler, type Response } from 'expres
 import { z } from 'zod';
 import { rolesInWords } from '../domain/access';
 import type { Security } from './auth';
-import { errorBodySchema, HttpError, validationError } from './errors';
+import { errorBodySchema, HttpError, validationError, type FieldProblem } from './errors';
 
 /**
  * An endpoint is declared once, with the zod schemas that validate it. The same declarations
@@ -73,7 +73,7 @@ export function defineRoute<
         if (!req.is('application/json')) {
           throw new HttpError(415, 'unsupported_media_type', 'Send the body as JSON with Content-Type: application/json');
         }
-        body = spec.parseBody ? await spec.parseBody(req.body ?? {}) : parse('body', spec.body, req.body);
+        body = spec.parseBody ? await spec.parseBody(storable('body', req.body ?? {})) : parse('body', spec.body, req.body);
       }
       const result = await spec.handler({ params, query, headers, body } as never, req, res);
       // A handler may answer with another success status (res.locals.status), e.g. 200 for "already there".
@@ -87,10 +87,45 @@ export function defineRoute<
 }
 
 function parse<S extends z.ZodType>(where: Where, schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value ?? {});
+  const result = schema.safeParse(storable(where, value ?? {}));
   if (!result.success) throw validationError(where, result.error);
   return result.data;
 }
+
+/**
+ * PostgreSQL cannot store the NUL character or an unpaired UTF-16 surrogate in text or JSON: a
+ * request carrying one anywhere (a value or a key) is refused here, with the fields named,
+ * rather than failing at the database. Walks without recursion: a body may nest deeply.
+ */
+function storable<T>(where: Where, value: T): T {
+  type Item = { v: unknown; key?: string; parent?: Item };
+  const field = (item: Item): string => {
+    const path: string[] = [];
+    for (let i: Item | undefined = item; i?.key !== undefined; i = i.parent) path.unshift(i.key);
+    return [where, ...path].join('.');
+  };
+  const problems: FieldProblem[] = [];
+  const check = (s: string, item: Item, what: string) => {
+    const problem = s.includes('\u0000') ? 'the NUL character (\\u0000)' : UNPAIRED_SURROGATE.test(s) ? 'an unpaired UTF-16 surrogate (not Unicode text)' : undefined;
+    if (problem) problems.push({ field: field(item), message: `${what} contains ${problem}: remove it` });
+  };
+  const todo: Item[] = [{ v: value }];
+  for (let item = todo.pop(); item && problems.length < 20; item = todo.pop()) {
+    if (typeof item.v === 'string') check(item.v, item, 'The text');
+    else if (item.v && typeof item.v === 'object') {
+      for (const [key, v] of Object.entries(item.v)) {
+        const child = { v, key, parent: item };
+        check(key, child, 'The name');
+        todo.push(child);
+      }
+    }
+  }
+  if (problems.length) {
+    throw new HttpError(400, 'validation_failed', `The request has ${problems.length} problem(s): ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { problems });
+  }
+  return value;
+}
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export function mountRoutes(routes: Route[]): Router {
   const router = Router();

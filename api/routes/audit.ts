@@ -4,6 +4,9 @@ import type { ApiContext } from '../context';
 import { defineRoute } from '../route';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// ISO 8601 has a year 0000; PostgreSQL's timestamps do not (it was a 500).
+const dateTime = (name: string) =>
+  z.iso.datetime({ error: `${name} must be an ISO date-time` }).refine((s) => !s.startsWith('0000-'), `${name} must be in the year 1 or later`);
 
 /** Support searches the append-only audit log (who, what, when, from where; never a secret). */
 export function auditRoutes(ctx: ApiContext) {
@@ -19,8 +22,8 @@ export function auditRoutes(ctx: ApiContext) {
         action: z.string().trim().max(100).optional().describe('An action or its prefix: "session." finds every sign-in event'),
         subjectType: z.string().trim().max(50).optional(),
         subjectId: z.string().trim().max(100).optional(),
-        from: z.iso.datetime({ error: 'from must be an ISO date-time' }).optional(),
-        to: z.iso.datetime({ error: 'to must be an ISO date-time' }).optional(),
+        from: dateTime('from').optional(),
+        to: dateTime('to').optional(),
         limit: z.coerce.number().int().min(1).max(500).default(100),
       }),
       response: z.object({

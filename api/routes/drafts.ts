@@ -38,6 +38,8 @@ const draftSchema = z.object({
   createdAt: z.iso.datetime(),
   updatedAt: z.iso.datetime(),
 });
+const REVISION = 'revision must be the revision number you edited (a whole number from 1)';
+const revisionField = z.number({ error: REVISION }).int(REVISION).min(1, REVISION).max(2_147_483_647, REVISION);
 const draftIdParams = z.object({ draftId: z.uuid('draftId must be the id returned when the draft was created') });
 
 const idempotencyHeaders = z.object({
@@ -174,7 +176,7 @@ export function draftRoutes(ctx: ApiContext) {
       summary: 'Replace the content of a draft; name the revision you edited (a concurrent edit is a 409)',
       security,
       params: draftIdParams,
-      body: z.object({ revision: z.number({ error: 'revision must be the revision number you edited' }).int(), content: draftContentSchema }),
+      body: z.object({ revision: revisionField, content: draftContentSchema }),
       response: draftSchema.extend({ review: reviewSchema }),
       errors: { 404: 'No such draft of yours', 409: 'The draft changed since that revision, or is no longer open' },
       handler: async ({ params, body }, req, res) => {

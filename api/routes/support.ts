@@ -23,7 +23,9 @@ const reasonBody = z.object({ reason: z.string({ error: 'reason is required: say
 const durationQuery = z
   .string()
   .regex(/^\d+(m|h|d)$/, 'a duration such as 30m, 4h or 2d')
-  .transform((s) => msToNumber(s as '1h'));
+  .transform((s) => msToNumber(s as '1h'))
+  // Beyond what a date can hold, "in state since" has no time to write (it was a 500).
+  .refine((ms) => ms <= 3650 * 86_400_000, 'a duration of at most 3650d (ten years)');
 const itemSchema = z.looseObject({ workflowId: z.string(), recordType: z.string(), status: z.string().nullable(), waitingOn: z.string().nullable(), webUiUrl: z.string() });
 
 /**
