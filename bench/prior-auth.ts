@@ -288,9 +288,8 @@ async function main() {
       for (const id of unloadedIds) unloaded.push((await submit(id)).ms);
       const base = stats(unloaded.slice(10));
       const count = Math.round(SOAK_RATE * SOAK_SECONDS);
-      // Drafts are made ahead in batches (600 first, then 300 at a time while submitting).
-      const ids: string[] = await drafts(Math.min(count, 600), MET);
-      let refilling = false;
+      // Every draft is made first: the minutes measure submissions alone, with no bursts of drafting.
+      const ids: string[] = await drafts(count, MET);
       const minutes: { minute: number; submitted: number; latencyMs: ReturnType<typeof stats>; memoryMiB: Record<string, number> }[] = [];
       const cases: string[] = [];
       let bucket: number[] = [];
@@ -299,14 +298,6 @@ async function main() {
       const inFlight: Promise<void>[] = [];
       for (let i = 0; i < count; i++) {
         await sleep(Math.max(0, t0 + (i / SOAK_RATE) * 1000 - now()));
-        if (!refilling && ids.length - i < 300 && ids.length < count) {
-          refilling = true;
-          void drafts(Math.min(300, count - ids.length), MET).then((x) => {
-            ids.push(...x);
-            refilling = false;
-          });
-        }
-        while (!ids[i]) await sleep(20);
         inFlight.push(
           submit(ids[i]!).then(
             (r) => void (bucket.push(r.ms), cases.push(r.caseNumber)),
@@ -336,6 +327,8 @@ async function main() {
         worstMinuteP99Ms: worst,
         p99WithinTwiceUnloaded: worst <= 2 * base.p99,
         memoryGrowthMiB: Object.fromEntries(Object.keys(last).map((k) => [k, (last[k] ?? 0) - (first[k] ?? 0)])),
+        // Garbage collection makes memory a saw: flat means the range does not climb minute after minute.
+        memoryRangeMiB: Object.fromEntries(Object.keys(last).map((k) => [k, [Math.min(...minutes.map((x) => x.memoryMiB[k] ?? 0)), Math.max(...minutes.map((x) => x.memoryMiB[k] ?? 0))]])),
         minutes,
       };
       results.loadHeld = held;

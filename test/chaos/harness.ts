@@ -33,7 +33,7 @@ export interface ChaosReport {
   machine: { cores: number; memoryGiB: number };
   cases: number;
   byPath: Record<CasePath, number>;
-  faults: { workerKills: number; apiKills: number; temporalRestarts: number; mailOutages: number; databaseOutages: number; outageSeconds: number };
+  faults: { workerKills: number; workerKillsMidSubmission: number; apiKills: number; temporalRestarts: number; mailOutages: number; databaseOutages: number; outageSeconds: number };
   supervisorRestarts: { worker: number; api: number };
   clientRetries: number;
   secondsDriving: number;
@@ -111,6 +111,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       caseNumber?: string;
       error?: string;
     }
+    /** Submissions waiting for their answer: the worker is killed while some are (mid-step). */
+    let submitting = 0;
     const driven: Driven[] = Array.from({ length: opts.cases }, (_, index) => ({ index, path: PATHS[index % PATHS.length]! }));
 
     /** One case from draft to its final step, each step chosen from the case's state as read back. */
@@ -131,7 +133,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       );
       if (d.status !== 201 && d.status !== 200) throw new Error(`draft answered ${d.status}: ${JSON.stringify(d.body).slice(0, 300)}`);
       c.draftId = d.body.draftId as string;
-      const s = await call('POST', `/api/drafts/${c.draftId}/submit`, {}, theOffice);
+      submitting++;
+      const s = await call('POST', `/api/drafts/${c.draftId}/submit`, {}, theOffice).finally(() => submitting--);
       if (s.status !== 201 && s.status !== 200) throw new Error(`submission answered ${s.status}: ${JSON.stringify(s.body).slice(0, 300)}`);
       c.caseNumber = s.body.caseNumber as string;
       if (c.path === 'AUTO_APPROVED') return;
@@ -154,7 +157,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     };
 
     // ---- Drive the cases while the faults happen --------------------------------------------
-    const faults = { workerKills: 0, apiKills: 0, temporalRestarts: 0, mailOutages: 0, databaseOutages: 0, outageSeconds: outageMs / 1000 };
+    const faults = { workerKills: 0, workerKillsMidSubmission: 0, apiKills: 0, temporalRestarts: 0, mailOutages: 0, databaseOutages: 0, outageSeconds: outageMs / 1000 };
     const spanMs = opts.seconds * 1000;
     const t0 = Date.now();
     const at = (fraction: number) => sleep(Math.max(0, t0 + fraction * spanMs - Date.now()));
@@ -162,7 +165,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     for (let r = 0; r < rounds; r++) {
       const f = (x: number) => (r + x) / rounds;
       const killWorker = async () => {
+        // In the middle of work: a submission's steps (case row, order number, mirror) in flight.
+        for (let i = 0; i < 200 && submitting === 0; i++) await sleep(10);
         faults.workerKills++;
+        if (submitting > 0) faults.workerKillsMidSubmission++;
         await sys.worker.kill('SIGKILL');
       };
       schedule.push(
@@ -342,7 +348,7 @@ export function formatReport(r: ChaosReport): string {
   const v = r.verified;
   return [
     `chaos run: ${r.cases} cases (${Object.entries(r.byPath).map(([p, n]) => `${n} ${p.toLowerCase().replace('_', ' ')}`).join(', ')}) on ${r.machine.cores} cores`,
-    `faults: worker killed ${r.faults.workerKills}x, API killed ${r.faults.apiKills}x, Temporal restarted ${r.faults.temporalRestarts}x, mail down ${r.faults.mailOutages}x and database down ${r.faults.databaseOutages}x for ${r.faults.outageSeconds} s each`,
+    `faults: worker killed ${r.faults.workerKills}x (${r.faults.workerKillsMidSubmission} with a submission in flight), API killed ${r.faults.apiKills}x, Temporal restarted ${r.faults.temporalRestarts}x, mail down ${r.faults.mailOutages}x and database down ${r.faults.databaseOutages}x for ${r.faults.outageSeconds} s each`,
     `supervisor restarts: worker ${r.supervisorRestarts.worker}, API ${r.supervisorRestarts.api}; client retries ${r.clientRetries}`,
     `driven in ${r.secondsDriving} s, settled ${r.secondsUntilSettled} s later`,
     `cases in the database ${v.casesInDatabase}, drafts ${v.draftsInDatabase}; expected final state ${v.reachedExpectedState}/${r.cases}; mirror equals workflow ${v.mirrorsEqualWorkflow}/${r.cases}`,
