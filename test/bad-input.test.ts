@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { migrateAndSeed } from './support/databases';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { Client } from 'pg';
 import { errorBodySchema } from '../api/errors';
 import { createPrisma } from '../common/db';
 import type { AccessRole } from '../domain/access';
-import { seed } from '../prisma/seed';
 import { fixtures, members } from '../prisma/seed/reference';
-import { loadCodes } from '../scripts/load-codes';
-import { migrate } from '../scripts/migrate';
 import { applicationTables, countChanges, requestsFor, rowCounts, urlOf, type GeneratedRequest, type Operation, type RowCounts } from './support/bad-input';
 import { errorsOf, launchBrowser, newPage } from './support/browser';
 import { LUMBAR_NOT_MET, submitLumbarMri } from './support/cases';
@@ -80,14 +78,7 @@ async function ownDatabase(): Promise<{ url: string; drop: () => Promise<void> }
   await run(`CREATE DATABASE "${name}"`);
   const url = new URL(admin);
   url.pathname = `/${name}`;
-  await migrate(url.toString());
-  const prisma = createPrisma(url.toString(), 1);
-  try {
-    await seed(prisma);
-    await loadCodes(prisma);
-  } finally {
-    await prisma.$disconnect();
-  }
+  await migrateAndSeed(url.toString());
   return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
 }
 

@@ -1,14 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { migrateAndSeed } from '../support/databases';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
 import { ROOT_DIR } from '../../common/config';
 import { createPrisma } from '../../common/db';
-import { seed } from '../../prisma/seed';
-import { loadCodes } from '../../scripts/load-codes';
 import { startMailCapture, type MailCapture } from '../../scripts/mail-capture';
-import { migrate } from '../../scripts/migrate';
 import { ensureTemporalCli, startTemporalDevServer, type TemporalDevServer } from '../../scripts/temporal-server';
 import { bundleWorkflows } from '../../worker/worker';
 import { freePort } from '../support/ports';
@@ -138,14 +136,7 @@ export async function startChaosSystem(opts: { bundlePath?: string; adminDatabas
   await pg.query(`CREATE DATABASE "${dbName}"`);
   const direct = new URL(adminUrl);
   direct.pathname = `/${dbName}`;
-  await migrate(direct.toString());
-  const prisma = createPrisma(direct.toString(), 1);
-  try {
-    await seed(prisma);
-    await loadCodes(prisma);
-  } finally {
-    await prisma.$disconnect();
-  }
+  await migrateAndSeed(direct.toString());
   const database = await TcpProxy.start({ host: direct.hostname, port: Number(direct.port || 5432) }, await freePort());
   const proxied = new URL(direct);
   proxied.hostname = '127.0.0.1';

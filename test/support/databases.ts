@@ -1,5 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { createPrisma } from '../../common/db';
+import { seed } from '../../prisma/seed';
+import { loadCodes } from '../../scripts/load-codes';
+import { migrate } from '../../scripts/migrate';
 import { testEnv } from './env';
 
 /** A scratch database on the run's PostgreSQL server, for tests that build schemas themselves. */
@@ -19,5 +23,17 @@ export async function withScratchDatabase<T>(fn: (url: string, client: Client) =
     await client.end();
     await adminClient.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     await adminClient.end();
+  }
+}
+
+/** A new database made ready as `npm start` makes one: migrated, seeded and with the code sets. */
+export async function migrateAndSeed(url: string): Promise<void> {
+  await migrate(url);
+  const prisma = createPrisma(url, 1);
+  try {
+    await seed(prisma);
+    await loadCodes(prisma);
+  } finally {
+    await prisma.$disconnect();
   }
 }

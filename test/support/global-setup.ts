@@ -1,13 +1,11 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { migrateAndSeed } from './databases';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
 import { createPrisma } from '../../common/db';
-import { seed } from '../../prisma/seed';
-import { loadCodes } from '../../scripts/load-codes';
 import { bundleWorkflows } from '../../worker/worker';
 import { startMailCapture } from '../../scripts/mail-capture';
-import { migrate } from '../../scripts/migrate';
 import { ensureTemporalCli, startTemporalDevServer } from '../../scripts/temporal-server';
 import { TEST_ENV } from './env';
 import { freePort } from './ports';
@@ -38,14 +36,7 @@ export default async function globalSetup(): Promise<void> {
     await client.connect();
     await client.query(`CREATE DATABASE "${dbName}"`);
     await client.end();
-    await migrate(dbUrl.toString());
-    const prisma = createPrisma(dbUrl.toString(), 1);
-    try {
-      await seed(prisma);
-      await loadCodes(prisma);
-    } finally {
-      await prisma.$disconnect();
-    }
+    await migrateAndSeed(dbUrl.toString());
   } catch (err) {
     // Jest skips the teardown when setup fails: stop the server here, or it outlives the run.
     await temporal.stop();
