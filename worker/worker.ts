@@ -1,5 +1,5 @@
 import type { LogLevel, LogMetadata } from '@temporalio/common';
-import { bundleWorkflowCode, makeTelemetryFilterString, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, bundleWorkflowCode, makeTelemetryFilterString, NativeConnection, Runtime, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import type { Logger } from '../common/logger';
 import { createActivities, type ActivityDeps } from '../activities';
 import type { ProblemRecorder } from './problems';
@@ -21,6 +21,8 @@ export interface WorkerOptions extends ActivityDeps {
   problems?: ProblemRecorder;
   /** Workflows kept in memory between their steps (WORKER_MAX_CACHED_WORKFLOWS). */
   maxCachedWorkflows?: number;
+  /** More activity interceptors, after the problem recorder (the fault-injecting tests add one). */
+  activityInterceptors?: ActivityInterceptorsFactory[];
 }
 
 export function createWorker(opts: WorkerOptions): Promise<Worker> {
@@ -32,7 +34,7 @@ export function createWorker(opts: WorkerOptions): Promise<Worker> {
     activities: createActivities(opts),
     shutdownGraceTime: opts.shutdownGraceTimeMs,
     ...(opts.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
-    interceptors: opts.problems ? { activity: [opts.problems.activityInterceptor] } : {},
+    interceptors: { activity: [...(opts.problems ? [opts.problems.activityInterceptor] : []), ...(opts.activityInterceptors ?? [])] },
   });
 }
 
