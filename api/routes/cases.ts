@@ -124,13 +124,18 @@ export function caseRoutes(ctx: ApiContext) {
    * cannot answer now (no worker polling, Temporal unreachable): a read never fails for that.
    */
   async function viewOf(c: Case): Promise<CaseView> {
+    let view: CaseView;
     try {
       // Without a deadline, a query that no worker answers takes about 30 s to fail.
-      return await temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle(c).query(caseStatusQuery));
+      view = await temporal.connection.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => handle(c).query(caseStatusQuery));
     } catch (err) {
       if (!(err instanceof WorkflowNotFoundError)) ctx.log.warn({ err, caseNumber: c.caseNumber }, 'case query failed: answering from the database mirror');
-      return c.view as unknown as CaseView;
+      view = c.view as unknown as CaseView;
     }
+    // The case row is written before its first determination (and a worker may die between the
+    // two): a case without its exams is not an answer to give, but one to ask again for.
+    if (!view?.exams?.length) throw new HttpError(503, 'case_opening', `Case ${c.caseNumber} is still being opened: ask again in a few seconds`);
+    return view;
   }
   /** A step of the case through its workflow, audited (who, what, from where) once the workflow took it. */
   const update = async <A extends [unknown, ...unknown[]]>(
@@ -160,7 +165,7 @@ export function caseRoutes(ctx: ApiContext) {
       params: z.object({ draftId: z.uuid() }),
       status: 201,
       response: z.custom<CaseView & { duplicateOf?: unknown }>((v) => typeof v === 'object' && v !== null),
-      errors: { 404: 'No such draft of yours', 409: 'The draft was discarded', 422: 'The draft has problems to fix first' },
+      errors: { 404: 'No such draft of yours', 409: 'The draft was discarded', 422: 'The draft has problems to fix first', 503: 'The case is still being opened (a retried submission): ask again' },
       handler: async ({ params }, req, res) => {
         const { user } = sessionOf(res);
         const draft = await prisma.draft.findUnique({ where: { id: params.draftId } });
