@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { type ActivityInterceptorsFactory, NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
 import { createTransport } from '../../activities/mail';
 import { loadConfig, type Config } from '../../common/config';
@@ -34,7 +34,7 @@ export interface TestStack {
  */
 let runtimeInstalled = false;
 
-export async function startStack(env: Record<string, string> = {}, opts: { log?: Logger } = {}): Promise<TestStack> {
+export async function startStack(env: Record<string, string> = {}, opts: { log?: Logger; activityInterceptors?: ActivityInterceptorsFactory[] } = {}): Promise<TestStack> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const config = loadConfig({
@@ -70,19 +70,20 @@ export async function startStack(env: Record<string, string> = {}, opts: { log?:
 
   let worker!: Worker;
   let running: Promise<void> = Promise.resolve();
-  const startWorker = async (opts: { bundlePath?: string } = {}) => {
+  const startWorker = async (o: { bundlePath?: string } = {}) => {
     worker = await createWorker({
       connection: nativeConnection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
-      workflowBundle: { codePath: opts.bundlePath ?? testEnv('bundlePath') },
+      workflowBundle: { codePath: o.bundlePath ?? testEnv('bundlePath') },
       temporal,
       problems,
       shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
       prisma,
       transport,
       mailFrom: config.MAIL_FROM,
-    publicBaseUrl: config.PUBLIC_BASE_URL,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      activityInterceptors: opts.activityInterceptors,
     });
     running = worker.run();
   };

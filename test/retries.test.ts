@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { fixtures, members } from '../prisma/seed/reference';
+import { LUMBAR_MET, LUMBAR_NOT_MET, submitLumbarMri } from './support/cases';
+import { eventually } from './support/eventually';
+import { failAfterWork } from './support/faults';
+import { apiClient } from './support/http';
+import { signedInOffice } from './support/registration';
+import { staffTeam } from './support/staff';
+import { startStack, type TestStack } from './support/stack';
+
+/**
+ * Every step of a case run twice: each first attempt of opening the case, issuing an order
+ * number, writing the mirror and sending a letter does its work and then fails, as if the worker
+ * had died before Temporal heard the result. Temporal runs the step again; the case must still
+ * have one row, one order number (the one the office was told) and one letter of each kind.
+ * An order-number step without its idempotency record fails here.
+ */
+const STEPS = ['openCase', 'issueOrderNumber', 'mirrorCase', 'sendCaseEmail'];
+let stack: TestStack;
+let api: ReturnType<typeof apiClient>;
+let office: Awaited<ReturnType<typeof signedInOffice>>;
+let nurse: Record<string, string>;
+const injected: { workflowId: string; activityType: string }[] = [];
+
+const today = new Date().toISOString().slice(0, 10);
+// Members of their own (the duplicate rule joins a member's requests): cases.test.ts takes
+// them from the start of the list, access.test.ts 30 and 31, replay.test.ts from the end.
+const [autoMember, reviewMember, openingMember] = members.filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo).map((m) => m.id).slice(40, 43);
+const lumbarRequest = (memberId: string) => ({
+  memberId,
+  orderingProviderNpi: fixtures.harborviewPhysician,
+  urgency: 'STANDARD',
+  dateOfService: new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10),
+});
+const lumbarExam = { procedureCode: '72148', diagnosisCodes: ['M54.16'], servicingProviderNpi: fixtures.bostonMriFacility };
+
+beforeAll(async () => {
+  stack = await startStack({}, { activityInterceptors: [failAfterWork({ rate: 1, activities: STEPS, onInjected: (f) => injected.push(f) })] });
+  api = apiClient(stack.baseUrl);
+  office = await signedInOffice(stack.baseUrl, stack.mailbox);
+  nurse = (await staffTeam(stack, ['NEBHP'])).nurse.auth;
+}, 120_000);
+afterAll(() => stack.stop());
+
+async function rowsOf(caseId: string) {
+  const [cases, orders, events, letters] = await Promise.all([
+    stack.prisma.case.count({ where: { id: caseId } }),
+    stack.prisma.orderNumber.findMany({ where: { caseId }, orderBy: { sequence: 'asc' } }),
+    stack.prisma.caseEvent.findMany({ where: { caseId }, orderBy: { seq: 'asc' } }),
+    stack.prisma.emailDelivery.findMany({ where: { workflowId: { startsWith: 'case-' } } }),
+  ]);
+  return { cases, orders, events, letters };
+}
+
+test('approved at once while every step fails after its work: one case, one order number, one letter', async () => {
+  const submitted = await submitLumbarMri(api, office.auth, { memberId: autoMember!, answers: LUMBAR_MET });
+  const told = submitted.body.exams[0].orders;
+  expect(told).toHaveLength(1);
+  for (const step of STEPS.slice(0, 3)) expect(injected).toContainEqual(expect.objectContaining({ workflowId: submitted.workflowId, activityType: step }));
+
+  await eventually(
+    async () => injected,
+    (all) => all.some((f) => f.workflowId === submitted.workflowId && f.activityType === 'sendCaseEmail'),
+  );
+  const letters = await stack.mailbox.waitFor(office.email, { match: (m) => m.subject.includes(submitted.caseNumber) });
+  // Given the retried send a moment to show up, had it sent again.
+  await new Promise((r) => setTimeout(r, 1500));
+  expect((await stack.mailbox.list(office.email)).filter((m) => m.subject.includes(submitted.caseNumber))).toHaveLength(1);
+  expect(letters[0]!.text).toContain(`Order number: ${told[0].number}`);
+
+  const rows = await rowsOf(submitted.caseId);
+  expect(rows.cases).toBe(1);
+  expect(rows.orders.map((o) => o.number)).toEqual([told[0].number]);
+  expect(rows.events.map((e) => e.seq)).toEqual([...new Set(rows.events.map((e) => e.seq))]);
+  expect(rows.letters.filter((l) => l.workflowId === submitted.workflowId)).toHaveLength(1);
+  const mirror = await api.get(`/api/cases/${submitted.caseNumber}`, office.auth);
+  expect(mirror.body.exams[0].orders.map((o: { number: string }) => o.number)).toEqual([told[0].number]);
+});
+
+test('approved by a nurse while every step fails after its work: the order number the nurse sees is the one kept', async () => {
+  const submitted = await submitLumbarMri(api, office.auth, { memberId: reviewMember!, answers: LUMBAR_NOT_MET });
+  expect(submitted.body.exams[0].status).toBe('PENDED');
+  const approved = await api.post(`/api/review/cases/${submitted.caseNumber}/nurse-decision`, { action: 'APPROVE', exams: [1], note: 'Therapy notes support it' }, nurse);
+  expect(approved.status).toBe(200);
+  const told = approved.body.exams[0].orders;
+  expect(told).toHaveLength(1);
+  const forThisCase = injected.filter((f) => f.workflowId === submitted.workflowId).map((f) => f.activityType);
+  expect(forThisCase.filter((t) => t === 'issueOrderNumber')).toHaveLength(1);
+  expect(forThisCase.filter((t) => t === 'mirrorCase').length).toBeGreaterThanOrEqual(2);
+
+  const letter = await stack.mailbox.waitFor(office.email, { match: (m) => m.subject === `Prior authorization decision for case ${submitted.caseNumber}` });
+  await new Promise((r) => setTimeout(r, 1500));
+  expect((await stack.mailbox.list(office.email)).filter((m) => m.subject === `Prior authorization decision for case ${submitted.caseNumber}`)).toHaveLength(1);
+  expect(letter[0]!.text).toContain(`Order number: ${told[0].number}`);
+  const rows = await rowsOf(submitted.caseId);
+  expect(rows.orders.map((o) => o.number)).toEqual([told[0].number]);
+});
+
+test('a case whose row is written but whose workflow cannot answer yet is "being opened" (503), never an empty case', async () => {
+  // As a worker killed between writing the case row and its first determination leaves it,
+  // with no workflow to ask (the API then reads the mirror, which has no view yet).
+  const draft = await api.post('/api/drafts', { ...lumbarRequest(openingMember!), exams: [{ ...lumbarExam, answers: LUMBAR_MET }] }, office.auth);
+  expect(draft.status).toBe(201);
+  const model = await stack.prisma.case.findFirstOrThrow({ where: { userId: office.userId } });
+  const caseNumber = `PA-9999-${String(Date.now()).slice(-4)}-000`;
+  await stack.prisma.case.create({
+    data: { ...model, id: randomUUID(), caseNumber, workflowId: `case-${draft.body.draftId}`, draftId: draft.body.draftId, view: {}, request: model.request as object, status: 'PENDED', waitingOn: 'NOBODY' },
+  });
+  const opening = await api.get(`/api/cases/${caseNumber}`, office.auth);
+  expect(opening.status).toBe(503);
+  expect(opening.body.error).toMatchObject({ code: 'case_opening', message: `Case ${caseNumber} is still being opened: ask again in a few seconds` });
+  const resubmitted = await api.post(`/api/drafts/${draft.body.draftId}/submit`, {}, office.auth);
+  expect(resubmitted.status).toBe(503);
+  expect(resubmitted.body.error.code).toBe('case_opening');
+});
+
+test('an issued order number is never renumbered, moved, re-dated or removed in the database; its status may change', async () => {
+  const [order] = await stack.prisma.orderNumber.findMany({ take: 1, where: { case: { memberId: autoMember! } } });
+  expect(order).toBeDefined();
+  const where = { number: order!.number };
+  await expect(stack.prisma.orderNumber.update({ where, data: { number: `${order!.number}X` } })).rejects.toThrow(/may change only its status/);
+  await expect(stack.prisma.orderNumber.update({ where, data: { sequence: 2 } })).rejects.toThrow(/may change only its status/);
+  await expect(stack.prisma.orderNumber.update({ where, data: { expiresAt: new Date() } })).rejects.toThrow(/may change only its status/);
+  await expect(stack.prisma.orderNumber.delete({ where })).rejects.toThrow(/may change only its status/);
+  await expect(stack.prisma.$executeRawUnsafe('TRUNCATE "OrderNumber"')).rejects.toThrow(/never removed/);
+  await stack.prisma.orderNumber.update({ where, data: { status: order!.status } });
+  expect(await stack.prisma.orderNumber.findUniqueOrThrow({ where })).toEqual(order);
+});
