@@ -25,6 +25,11 @@ export interface ChaosOptions {
   rounds?: number;
   /** Seconds each outage of the mail server and the database lasts. */
   outageSeconds?: number;
+  /**
+   * Fraction of first attempts of every step (opening, order number, mirror write, email) that
+   * fail after doing their work, as if the worker died before Temporal heard the result.
+   */
+  afterWorkRate?: number;
   bundlePath?: string;
   log?: (line: string) => void;
 }
@@ -33,7 +38,17 @@ export interface ChaosReport {
   machine: { cores: number; memoryGiB: number };
   cases: number;
   byPath: Record<CasePath, number>;
-  faults: { workerKills: number; workerKillsMidSubmission: number; apiKills: number; temporalRestarts: number; mailOutages: number; databaseOutages: number; outageSeconds: number };
+  faults: {
+    workerKills: number;
+    workerKillsMidSubmission: number;
+    apiKills: number;
+    temporalRestarts: number;
+    mailOutages: number;
+    databaseOutages: number;
+    outageSeconds: number;
+    /** Steps that failed after their work, by activity type. */
+    failedAfterWork: Record<string, number>;
+  };
   supervisorRestarts: { worker: number; api: number };
   clientRetries: number;
   secondsDriving: number;
@@ -66,7 +81,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? ((line: string) => console.log(`[chaos] ${line}`));
   const rounds = opts.rounds ?? 1;
   const outageMs = (opts.outageSeconds ?? 8) * 1000;
-  const sys = await startChaosSystem({ bundlePath: opts.bundlePath });
+  const sys = await startChaosSystem({ bundlePath: opts.bundlePath, afterWorkRate: opts.afterWorkRate ?? 0.2 });
   const problems: string[] = [];
   let retries = 0;
   try {
@@ -157,7 +172,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     };
 
     // ---- Drive the cases while the faults happen --------------------------------------------
-    const faults = { workerKills: 0, workerKillsMidSubmission: 0, apiKills: 0, temporalRestarts: 0, mailOutages: 0, databaseOutages: 0, outageSeconds: outageMs / 1000 };
+    const faults = { workerKills: 0, workerKillsMidSubmission: 0, apiKills: 0, temporalRestarts: 0, mailOutages: 0, databaseOutages: 0, outageSeconds: outageMs / 1000, failedAfterWork: {} as Record<string, number> };
     const spanMs = opts.seconds * 1000;
     const t0 = Date.now();
     const at = (fraction: number) => sleep(Math.max(0, t0 + fraction * spanMs - Date.now()));
@@ -312,6 +327,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await connection.close();
     await db.end();
 
+    faults.failedAfterWork = sys.afterWorkFaults();
     const byPath = Object.fromEntries(PATHS.map((p) => [p, driven.filter((c) => c.path === p).length])) as Record<CasePath, number>;
     return {
       machine: { cores: os.cpus().length, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1) },
@@ -349,6 +365,7 @@ export function formatReport(r: ChaosReport): string {
   return [
     `chaos run: ${r.cases} cases (${Object.entries(r.byPath).map(([p, n]) => `${n} ${p.toLowerCase().replace('_', ' ')}`).join(', ')}) on ${r.machine.cores} cores`,
     `faults: worker killed ${r.faults.workerKills}x (${r.faults.workerKillsMidSubmission} with a submission in flight), API killed ${r.faults.apiKills}x, Temporal restarted ${r.faults.temporalRestarts}x, mail down ${r.faults.mailOutages}x and database down ${r.faults.databaseOutages}x for ${r.faults.outageSeconds} s each`,
+    `steps failed after their work: ${Object.entries(r.faults.failedAfterWork).map(([t, n]) => `${t} ${n}`).join(', ') || 'none'}`,
     `supervisor restarts: worker ${r.supervisorRestarts.worker}, API ${r.supervisorRestarts.api}; client retries ${r.clientRetries}`,
     `driven in ${r.secondsDriving} s, settled ${r.secondsUntilSettled} s later`,
     `cases in the database ${v.casesInDatabase}, drafts ${v.draftsInDatabase}; expected final state ${v.reachedExpectedState}/${r.cases}; mirror equals workflow ${v.mirrorsEqualWorkflow}/${r.cases}`,

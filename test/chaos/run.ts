@@ -5,7 +5,7 @@ import { formatReport, runChaos } from './harness';
 
 /**
  * The long chaos run, on demand: `npm run chaos` (1,000 cases over 10 minutes, the fault
- * schedule three times). CHAOS_CASES, CHAOS_SECONDS and CHAOS_ROUNDS change it. Prints the
+ * schedule three times). CHAOS_CASES, CHAOS_SECONDS, CHAOS_ROUNDS and CHAOS_AFTER_WORK_RATE change it. Prints the
  * figures, writes bench/results/chaos-<date>.json and exits 1 when anything was lost.
  */
 async function main() {
@@ -13,6 +13,7 @@ async function main() {
     cases: Number(process.env.CHAOS_CASES ?? 1000),
     seconds: Number(process.env.CHAOS_SECONDS ?? 600),
     rounds: Number(process.env.CHAOS_ROUNDS ?? 3),
+    afterWorkRate: Number(process.env.CHAOS_AFTER_WORK_RATE ?? 0.2),
   });
   console.log(formatReport(report));
   const dir = path.join(ROOT_DIR, 'bench/results');

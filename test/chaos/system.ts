@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { migrateAndSeed } from '../support/databases';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client as PgClient } from 'pg';
@@ -30,6 +30,8 @@ export interface ChaosSystem {
   worker: Supervised;
   api: Supervised;
   restartTemporal(): Promise<void>;
+  /** Steps that failed after their work (the worker's injected faults), by activity type. */
+  afterWorkFaults(): Record<string, number>;
   database: TcpProxy;
   smtp: TcpProxy;
   stop(): Promise<void>;
@@ -111,7 +113,7 @@ export class Supervised {
   }
 }
 
-export async function startChaosSystem(opts: { bundlePath?: string; adminDatabaseUrl?: string } = {}): Promise<ChaosSystem> {
+export async function startChaosSystem(opts: { bundlePath?: string; adminDatabaseUrl?: string; afterWorkRate?: number } = {}): Promise<ChaosSystem> {
   const work = mkdtempSync(path.join(os.tmpdir(), 'prior-auth-chaos-'));
   const cli = await ensureTemporalCli();
   let bundlePath = opts.bundlePath;
@@ -168,7 +170,10 @@ export async function startChaosSystem(opts: { bundlePath?: string; adminDatabas
     RATE_LIMIT_REGISTRATION: '100000',
     RATE_LIMIT_PASSWORD_RESET: '100000',
   };
-  const worker = new Supervised('worker', 'worker/main.ts', env, 'worker polling');
+  // The production worker with one more fault: steps that fail after doing their work.
+  const faultLog = path.join(work, 'after-work-faults.jsonl');
+  const workerEnv = { ...env, CHAOS_AFTER_WORK_RATE: String(opts.afterWorkRate ?? 0), CHAOS_FAULT_LOG: faultLog };
+  const worker = new Supervised('worker', 'test/chaos/worker.ts', workerEnv, 'worker polling');
   const api = new Supervised('api', 'api/main.ts', env, 'api listening');
   await Promise.all([worker.start(), api.start()]);
 
@@ -184,6 +189,15 @@ export async function startChaosSystem(opts: { bundlePath?: string; adminDatabas
     api,
     database,
     smtp,
+    afterWorkFaults() {
+      const counts: Record<string, number> = {};
+      if (!existsSync(faultLog)) return counts;
+      for (const line of readFileSync(faultLog, 'utf8').split('\n').filter(Boolean)) {
+        const type = (JSON.parse(line) as { activityType: string }).activityType;
+        counts[type] = (counts[type] ?? 0) + 1;
+      }
+      return counts;
+    },
     async restartTemporal() {
       await temporal.stop();
       temporal = await startTemporal();
