@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CodeFileError, DEFAULT_SOURCES, loadCodes, parseIcd10cm, parseProcedures } from '../scripts/load-codes';
 import { parseCodeQuery } from '../domain/codes';
+import { similarity, trigrams } from '../domain/codeIndex';
 import { apiClient } from './support/http';
 import { startStack, type TestStack } from './support/stack';
 
@@ -22,6 +24,21 @@ const search = async (q: string, extra = '') => {
 const displays = (codes: { display: string }[]) => codes.map((c) => c.display);
 
 describe('the loader', () => {
+  test('a code file loaded while the API runs is searched from the next query on (the index is built again)', async () => {
+    expect(await search('zyxwvut condition')).toEqual([]);
+    const dir = mkdtempSync(path.join(tmpdir(), 'codes-'));
+    try {
+      const file = path.join(dir, 'icd10cm-codes-new.txt');
+      writeFileSync(file, 'U0999   Zyxwvut condition of the test suite\n');
+      await loadCodes(stack.prisma, { icd10cm: file });
+      expect(displays(await search('zyxwvut condition'))).toEqual(['U09.99']);
+      expect(displays(await search('zyxwvt'))).toEqual(['U09.99']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+
   test('the shipped files are loaded: ICD-10-CM with headers not billable, HCPCS in effect, program procedures', async () => {
     const count = (where: object) => stack.prisma.code.count({ where });
     expect(await count({ system: 'ICD10CM' })).toBeGreaterThanOrEqual(1500);
@@ -77,6 +94,14 @@ describe('the loader', () => {
 });
 
 describe('search', () => {
+  test("spellings are scored as PostgreSQL's pg_trgm scores them", async () => {
+    const pairs = [['migrane', 'migraine'], ['lumbr', 'lumbar'], ['radiculopathy', 'radiculopathies'], ['knee', 'kneel'], ['a1', 'a12'], ['xyz', 'abc'], ['fracture', 'fractures']];
+    for (const [a, b] of pairs) {
+      const [pg] = await stack.prisma.$queryRawUnsafe<{ s: number }[]>('SELECT similarity($1, $2)::float8 AS s', a, b);
+      expect(similarity(trigrams(a!), trigrams(b!))).toBe(pg!.s);
+    }
+  });
+
   test('queries are read as a code prefix or as words', () => {
     expect(parseCodeQuery('M54.5')).toEqual({ codePrefix: 'M545', words: [], phrase: 'm54.5' });
     expect(parseCodeQuery('pain in the low back')).toMatchObject({ words: ['pain', 'low', 'back'] });

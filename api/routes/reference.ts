@@ -3,7 +3,7 @@ import { codeKey, CODE_SYSTEMS } from '../../domain/codes';
 import { npiValid } from '../../domain/npi';
 import { ACCESS_ROLES } from '../../domain/access';
 import { allow, plansOf, sessionOf } from '../auth';
-import { searchCodes } from '../codeSearch';
+import { codeSearcher } from '../codeSearch';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
 import { defineRoute } from '../route';
@@ -38,6 +38,7 @@ const providerSchema = z.object({
 /** Reference data an office needs to fill in a request: codes, plans and programs, members, providers. */
 export function referenceRoutes(ctx: ApiContext) {
   const { prisma } = ctx;
+  const codes = codeSearcher(prisma, ctx.log);
 
   return [
     defineRoute({
@@ -55,7 +56,7 @@ export function referenceRoutes(ctx: ApiContext) {
       }),
       response: z.object({ codes: z.array(codeSchema.extend({ score: z.number() })) }),
       handler: async ({ query }) => ({
-        codes: await searchCodes(prisma, {
+        codes: await codes.search({
           q: query.q,
           system: query.system,
           program: query.program,
