@@ -103,6 +103,17 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   expect(await stack.prisma.orderNumber.count({ where: { case: { memberId } } })).toBe(1);
 });
 
+test('one draft submitted five times at once: one case, one 201 (the others 200 with that case), one submission audited', async () => {
+  const draft = await api.post('/api/drafts', lumbarMri(), office.auth);
+  const answers = await Promise.all(Array.from({ length: 5 }, () => api.post(`/api/drafts/${draft.body.draftId}/submit`, {}, office.auth)));
+  expect(answers.map((a) => a.status).sort()).toEqual([200, 200, 200, 200, 201]);
+  expect(new Set(answers.map((a) => a.body.caseNumber)).size).toBe(1);
+  expect(new Set(answers.map((a) => JSON.stringify(a.body.exams[0].orders))).size).toBe(1);
+  const c = await stack.prisma.case.findUniqueOrThrow({ where: { draftId: draft.body.draftId } });
+  expect(await stack.prisma.auditEvent.count({ where: { action: 'case.submitted', subjectId: c.id } })).toBe(1);
+  expect(await stack.prisma.orderNumber.count({ where: { caseId: c.id } })).toBe(1);
+});
+
 test('approved without a servicing provider: the order number comes with the choice; change, extension and cancel', async () => {
   const { view } = await submit(lumbarMri({ servicing: null }));
   expect(view.exams[0]).toMatchObject({ status: 'APPROVED_AWAITING_PROVIDER', orders: [] });

@@ -235,6 +235,12 @@ export function caseRoutes(ctx: ApiContext) {
           ],
         });
         const view = await temporal.workflow.executeUpdateWithStart(submitCaseUpdate, { startWorkflowOperation: operation });
+        // Sent twice at once, both requests get here; only the one whose workflow it is (its case
+        // id) created the case: the other answers 200 with the same case and is not audited again.
+        if (view.caseId !== caseId) {
+          res.locals.status = 200;
+          return withNextSteps(view);
+        }
         await audit(prisma, { actor: auditActor(user), action: 'case.submitted', subjectType: 'case', subjectId: view.caseId, ip: clientIp(req) });
         return withNextSteps(view);
       },
