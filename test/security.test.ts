@@ -6,6 +6,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import express from 'express';
 import { createApp } from '../api/app';
+import { connect } from 'node:net';
 import { listen } from '../api/server';
 import { createLogger } from '../common/logger';
 import { apiClient } from './support/http';
@@ -51,6 +52,32 @@ test('sign-in attempts are rate limited per address, in the error shape', async 
     expect((await limited.get('/healthz')).status).toBe(200);
     // Without TRUST_PROXY a forged X-Forwarded-For does not give a fresh address.
     expect((await limited.post('/api/sessions', { login: 'nobody-here', password: 'x' }, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
+  } finally {
+    server.closeAllConnections?.();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
+test('a request Node cannot parse (broken request line, headers over 16 KB) is answered in the error shape', async () => {
+  const app = createApp({ config: stack.config, log: createLogger('silent', 'test'), prisma: stack.prisma, temporal: stack.temporal });
+  const { server, url } = await listen(app, { API_HOST: '127.0.0.1', API_PORT: 0 });
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const { hostname, port } = new URL(url);
+      const socket = connect(Number(port), hostname, () => socket.end(request));
+      let answer = '';
+      socket.on('data', (d) => (answer += d.toString()));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  try {
+    const broken = await raw('GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n');
+    expect(broken).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(broken).toContain('Content-Type: application/json');
+    expect(JSON.parse(broken.slice(broken.indexOf('\r\n\r\n') + 4)).error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/not valid HTTP/) });
+    const huge = await raw(`GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(huge).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(JSON.parse(huge.slice(huge.indexOf('\r\n\r\n') + 4)).error).toMatchObject({ code: 'headers_too_large' });
   } finally {
     server.closeAllConnections?.();
     await new Promise<void>((r) => server.close(() => r()));
