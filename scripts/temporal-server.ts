@@ -35,6 +35,14 @@ export interface DevServerOptions {
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
+/**
+ * The server settings production's compose file gives Temporal (config/temporal-dynamic-config.yaml),
+ * as the dev server's flags: eager activity dispatch (a letter scheduled by a workflow task goes
+ * back to the worker with that task's completion, without matching and a poll).
+ */
+export const DYNAMIC_CONFIG: Record<string, boolean | number | string> = { 'system.enableActivityEagerExecution': true };
+export const dynamicConfigFlags = () => Object.entries(DYNAMIC_CONFIG).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+
 /** Starts `temporal server start-dev` with the project's search attributes and waits until it answers. */
 export async function startTemporalDevServer(opts: DevServerOptions): Promise<TemporalDevServer> {
   const args = ['server', 'start-dev', '--ip', opts.ip, '--port', String(opts.port), '--log-level', 'error'];
@@ -46,6 +54,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Te
   }
   if (opts.namespace !== 'default') args.push('--namespace', opts.namespace);
   for (const flag of searchAttributeFlags()) args.push('--search-attribute', flag);
+  for (const flag of dynamicConfigFlags()) args.push('--dynamic-config-value', flag);
 
   // Own process group: a terminal's Ctrl-C goes to the caller, which stops Temporal last.
   const child = spawn(opts.cli, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });

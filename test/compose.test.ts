@@ -4,6 +4,7 @@ import ts from 'typescript';
 import YAML from 'yaml';
 import { ENV_VARS, loadConfig } from '../common/config';
 import { searchAttributes } from '../common/searchAttributes';
+import { DYNAMIC_CONFIG } from '../scripts/temporal-server';
 
 /**
  * docker-compose.yml cannot be started here (no Docker engine), so this reads it as data and
@@ -115,6 +116,14 @@ describe('docker-compose.yml', () => {
     expect(service('temporal-ui').image).toMatch(/^temporalio\/ui:/);
     expect(service('mailpit').image).toMatch(/^axllent\/mailpit:/);
     for (const name of APP_SERVICES) expect(service(name).build).toBeDefined();
+  });
+
+  it('gives Temporal the server settings the dev server runs with (one file, the same values)', () => {
+    const t = service('temporal') as unknown as { environment: Record<string, string>; volumes: string[] };
+    const mounted = t.volumes.map((v) => v.split(':')).find(([, inside]) => inside === t.environment.DYNAMIC_CONFIG_FILE_PATH);
+    expect(mounted).toBeDefined();
+    const file = YAML.parse(readFileSync(path.join(ROOT, mounted![0]!), 'utf8')) as Record<string, { value: unknown }[]>;
+    expect(Object.fromEntries(Object.entries(file).map(([k, v]) => [k, v[0]!.value]))).toEqual(DYNAMIC_CONFIG);
   });
 
   it('gives the app only variables that common/config.ts reads', () => {
