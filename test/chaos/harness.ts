@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Client, Connection } from '@temporalio/client';
 import { Client as PgClient } from 'pg';
 import { admin, office, staff, type Actor } from '../../bench/actors';
@@ -282,7 +285,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         try {
           [view, state] = await Promise.all([handle.query(caseStatusQuery), handle.describe().then((d) => d.status.name)]);
         } catch (err) {
-          found.push(`case ${c.caseNumber} (${c.path}): the workflow did not answer: ${String(err)}`);
+          // Its history, kept for whoever looks into it (replay it with test/replay.test.ts's tools).
+          const kept = await keepHistory(handle, `case-${c.draftId}`).catch((e: unknown) => `(history not kept: ${String(e)})`);
+          found.push(`case ${c.caseNumber} (${c.path}): the workflow did not answer: ${String(err)}; history in ${kept}`);
           continue;
         }
         const exam = view.exams[0]!;
@@ -383,6 +388,15 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   } finally {
     await sys.stop();
   }
+}
+
+/** Writes a workflow's history (JSON, as the Temporal CLI exports it) where it outlives the run. */
+async function keepHistory(handle: { fetchHistory(): Promise<unknown> }, workflowId: string): Promise<string> {
+  const dir = path.join(os.tmpdir(), 'prior-auth-chaos-failures');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${workflowId}-${Date.now()}.json`);
+  writeFileSync(file, historyToJSON((await handle.fetchHistory()) as Parameters<typeof historyToJSON>[0]));
+  return file;
 }
 
 /** The report as a person reads it. */
