@@ -6,7 +6,7 @@ import { startSystem } from './system';
 
 /** Where one auto-approved submission's time goes: the case workflow's history, event by event. */
 async function main() {
-  const sys = await startSystem({ port: 3500, env: { SESSION_IDLE_TIMEOUT: '4h' } });
+  const sys = await startSystem({ port: 3500, env: { SESSION_IDLE_TIMEOUT: '4h', ...(process.env.PROFILE_LOG_LEVEL ? { LOG_LEVEL: process.env.PROFILE_LOG_LEVEL } : {}) } });
   try {
     const call = http(sys.baseUrl);
     const o = await office(sys);
