@@ -3,7 +3,7 @@ import { parseCodeQuery, type CodeRecord, type CodeSystem } from './codes';
 /**
  * Code search over the whole code set held in memory: ICD-10-CM (~74,000 codes), HCPCS and the
  * programs' procedure codes change once a year, and an office searches them at every keystroke,
- * so the API keeps them in an index (about 100 MB for the full set) instead of asking the database
+ * so the API keeps them in an index (100 to 135 MiB of heap for the full set) instead of asking the database
  * to score thousands of rows per query.
  *
  * One code-like token is a code prefix ("M545" finds the M54.5 family, category first). Otherwise
