@@ -167,6 +167,11 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
   // Opening, order numbers, mirror writes and provider checks are local activities since this
   // patch; histories recorded before it replay with the activities they scheduled.
   const local = patched('local-activity-steps');
+  // Whether the office is answered before the first letter, decided here, before the first local
+  // activity: a patch asked for right after a local activity does not replay when a workflow task
+  // ended between the two (core completes one while a step runs long; seen under load). Histories
+  // recorded with the later call still answer to it below.
+  const answerFirst = patched('answer-first-decided-at-start');
   const steps = local ? localSteps : acts;
   const stepChecks = local ? localChecks : checks;
   const submittedAt = Date.now();
@@ -592,7 +597,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
     else event('guideline', 'pended', `${o.procedureCode} pended for clinical review (A4): ${o.reasons.join(' ')}`, e.index);
   }
   const decided = view.exams.filter((e) => e.status !== 'PENDED').map((e) => e.index);
-  if (patched('answer-before-first-letter')) {
+  if (answerFirst || patched('answer-before-first-letter')) {
     // Answer the submission once the mirror shows the case (lists and queues have it), before the
     // letter: a slow or failing mail server must not hold the office's immediate determination.
     await settle();
