@@ -71,10 +71,11 @@ test('approved at once while every step fails after its work: one case, one orde
   const rows = await rowsOf(submitted.caseId);
   expect(rows.cases).toBe(1);
   expect(rows.orders.map((o) => o.number)).toEqual([told[0].number]);
-  expect(rows.events.map((e) => e.seq)).toEqual([...new Set(rows.events.map((e) => e.seq))]);
   expect(rows.letters.filter((l) => l.workflowId === submitted.workflowId)).toHaveLength(1);
-  const mirror = await api.get(`/api/cases/${submitted.caseNumber}`, office.auth);
-  expect(mirror.body.exams[0].orders.map((o: { number: string }) => o.number)).toEqual([told[0].number]);
+  const view = await api.get(`/api/cases/${submitted.caseNumber}`, office.auth);
+  expect(view.body.exams[0].orders.map((o: { number: string }) => o.number)).toEqual([told[0].number]);
+  // The mirrored timeline is the workflow's, event for event, however often its writes were retried.
+  expect(rows.events.map((e) => [e.seq, e.type])).toEqual(view.body.events.map((e: { seq: number; type: string }) => [e.seq, e.type]));
 });
 
 test('approved by a nurse while every step fails after its work: the order number the nurse sees is the one kept', async () => {
