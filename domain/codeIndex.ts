@@ -35,7 +35,6 @@ interface Entry {
   searchText: string;
   lowerCode: string;
   lowerDescription: string;
-  descriptionLength: number;
   words: string[];
 }
 
@@ -66,9 +65,14 @@ export function similarity(a: string[], b: string[]): number {
   const set = new Set(a);
   let shared = 0;
   for (const t of b) if (set.has(t)) shared++;
-  const all = a.length + b.length - shared;
-  return all === 0 ? 0 : Math.fround(shared / all);
+  return similarityOf(shared, a.length, b.length);
 }
+
+/** The same, from the count of shared trigrams and each word's count. */
+const similarityOf = (shared: number, a: number, b: number) => (a + b - shared === 0 ? 0 : Math.fround(shared / (a + b - shared)));
+
+/** Strings in code-unit order (as PostgreSQL's C collation orders codes). */
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** pg_trgm's default similarity_threshold: the `%` operator's cut. */
 const SIMILAR_AT = 0.3;
@@ -92,20 +96,19 @@ export function buildCodeIndex(rows: IndexedCodeRow[]): CodeIndex {
     searchText: r.searchText,
     lowerCode: r.code.toLowerCase(),
     lowerDescription: r.description.toLowerCase(),
-    descriptionLength: [...r.description].length,
     words: r.searchWords ?? [],
   }));
   // Per entry, what ranking reads, in flat arrays.
   const billable = Uint8Array.from(entries, (e) => (e.record.billable ? 1 : 0));
-  const descriptionLength = Uint16Array.from(entries, (e) => Math.min(e.descriptionLength, 65_535));
+  const descriptionLength = Uint16Array.from(entries, (e) => Math.min([...e.record.description].length, 65_535));
   // Ties go to the lower code: each entry's rank in code order.
   const codeRank = new Int32Array(entries.length);
   entries
     .map((e, i) => ({ code: e.record.code, i }))
-    .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0))
+    .sort((a, b) => byText(a.code, b.code))
     .forEach((x, rank) => (codeRank[x.i] = rank));
   // Code prefixes: entries sorted by their lower-case code, searched by binary search.
-  const byCode = entries.map((_, i) => i).sort((a, b) => (entries[a]!.lowerCode < entries[b]!.lowerCode ? -1 : entries[a]!.lowerCode > entries[b]!.lowerCode ? 1 : 0));
+  const byCode = entries.map((_, i) => i).sort((a, b) => byText(entries[a]!.lowerCode, entries[b]!.lowerCode));
 
   const postingLists = new Map<string, number[]>();
   entries.forEach((e, i) => {
@@ -170,7 +173,7 @@ export function buildCodeIndex(rows: IndexedCodeRow[]): CodeIndex {
         for (const t of own) for (const v of byTrigram.get(t) ?? []) shared.set(v, (shared.get(v) ?? 0) + 1);
         for (const [v, n] of shared) {
           if (seen.has(v.word)) continue;
-          const sim = Math.fround(n / (own.length + v.trigrams.length - n));
+          const sim = similarityOf(n, own.length, v.trigrams.length);
           if (sim >= SIMILAR_AT) ranked.push({ v, exact: false, prefix: false, sim });
         }
       }

@@ -20,9 +20,9 @@ export interface AfterWorkFaults {
   onInjected?: (fault: { workflowId: string; activityType: string; local: boolean }) => void;
 }
 
-export const AFTER_WORK_FAILURE = 'AfterWorkFault';
+const AFTER_WORK_FAILURE = 'AfterWorkFault';
 
-export function shouldFailAfterWork(rate: number, workflowId: string, activityKey: string): boolean {
+function shouldFailAfterWork(rate: number, workflowId: string, activityKey: string): boolean {
   if (rate <= 0) return false;
   const h = createHash('sha256').update(`${workflowId}/${activityKey}`).digest();
   return h.readUInt32BE(0) / 0x1_0000_0000 < rate;
