@@ -1,3 +1,4 @@
+import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Prisma } from '../generated/prisma/client';
 import type { DraftContent } from '../domain/draft';
@@ -167,13 +168,25 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       return { ok: true, name: f.name };
     },
 
-    /** Writes the workflow's view of the case to the mirror, with the new timeline events. */
-    async mirrorCase(args: { view: CaseView; events: CaseEvent[] }): Promise<void> {
+    /**
+     * Writes the workflow's view of the case to the mirror, with the new timeline events.
+     * `version` counts the workflow's mirror writes: a write older than the stored one (an attempt
+     * a worker left running when it lost the workflow, or a retry that slept past a newer write)
+     * adds its events and changes nothing else, so an older view never replaces a newer one.
+     */
+    async mirrorCase(args: { view: CaseView; events: CaseEvent[]; version: number }): Promise<{ applied: boolean }> {
       const v = args.view;
-      await prisma.$transaction(async (tx) => {
-        await tx.case.update({
-          where: { id: v.caseId },
+      return prisma.$transaction(async (tx) => {
+        if (args.events.length) {
+          await tx.caseEvent.createMany({
+            data: args.events.map((e) => ({ caseId: v.caseId, seq: e.seq, at: new Date(e.at), examIndex: e.examIndex, actor: e.actor, type: e.type, summary: e.summary })),
+            skipDuplicates: true,
+          });
+        }
+        const { count } = await tx.case.updateMany({
+          where: { id: v.caseId, mirrorVersion: { lte: args.version } },
           data: {
+            mirrorVersion: args.version,
             status: v.status === 'PENDED' ? `PENDED_${v.stage}` : v.status,
             waitingOn: v.waitingOn,
             warnedAt: v.warnedAt ? new Date(v.warnedAt) : null,
@@ -183,6 +196,11 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
             view: v as object,
           },
         });
+        if (!count) {
+          if (!(await tx.case.findUnique({ where: { id: v.caseId }, select: { id: true } }))) throw new Error(`Case ${v.caseId} has no row to mirror into`);
+          log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, version: args.version });
+          return { applied: false };
+        }
         for (const e of v.exams) {
           await tx.caseExam.update({
             where: { caseId_examIndex: { caseId: v.caseId, examIndex: e.index } },
@@ -198,12 +216,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
           });
           for (const o of e.orders) await tx.orderNumber.updateMany({ where: { number: o.number, status: { not: o.status } }, data: { status: o.status } });
         }
-        if (args.events.length) {
-          await tx.caseEvent.createMany({
-            data: args.events.map((e) => ({ caseId: v.caseId, seq: e.seq, at: new Date(e.at), examIndex: e.examIndex, actor: e.actor, type: e.type, summary: e.summary })),
-            skipDuplicates: true,
-          });
-        }
+        return { applied: true };
       });
     },
 

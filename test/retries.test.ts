@@ -1,4 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { caseActivities } from '../activities/cases';
+import { createTransport } from '../activities/mail';
+import type { CaseView } from '../workflows/case';
 import { fixtures, members } from '../prisma/seed/reference';
 import { LUMBAR_MET, LUMBAR_NOT_MET, submitLumbarMri } from './support/cases';
 import { eventually } from './support/eventually';
@@ -7,6 +11,7 @@ import { apiClient } from './support/http';
 import { signedInOffice } from './support/registration';
 import { staffTeam } from './support/staff';
 import { startStack, type TestStack } from './support/stack';
+import { testEnv } from './support/env';
 
 /**
  * Every step of a case run twice: each first attempt of opening the case, issuing an order
@@ -25,7 +30,7 @@ const injected: { workflowId: string; activityType: string }[] = [];
 const today = new Date().toISOString().slice(0, 10);
 // Members of their own (the duplicate rule joins a member's requests): cases.test.ts takes
 // them from the start of the list, access.test.ts 30 and 31, replay.test.ts from the end.
-const [autoMember, reviewMember, openingMember] = members.filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo).map((m) => m.id).slice(40, 43);
+const [autoMember, reviewMember, openingMember, lateMember] = members.filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo).map((m) => m.id).slice(40, 44);
 const lumbarRequest = (memberId: string) => ({
   memberId,
   orderingProviderNpi: fixtures.harborviewPhysician,
@@ -126,4 +131,34 @@ test('an issued order number is never renumbered, moved, re-dated or removed in 
   await expect(stack.prisma.$executeRawUnsafe('TRUNCATE "OrderNumber"')).rejects.toThrow(/never removed/);
   await stack.prisma.orderNumber.update({ where, data: { status: order!.status } });
   expect(await stack.prisma.orderNumber.findUniqueOrThrow({ where })).toEqual(order);
+});
+
+test('a mirror write that arrives after a newer one adds its lost events and puts no older view back', async () => {
+  // As an attempt left running by a worker that lost the workflow (or a retry that slept past a
+  // newer write) does: the activity itself, against the real database, with an older view.
+  const submitted = await submitLumbarMri(api, office.auth, { memberId: lateMember!, answers: LUMBAR_NOT_MET });
+  const pended = await stack.prisma.case.findUniqueOrThrow({ where: { id: submitted.caseId } });
+  expect(pended.mirrorVersion).toBeGreaterThan(0);
+  const approved = await api.post(`/api/review/cases/${submitted.caseNumber}/nurse-decision`, { action: 'APPROVE', exams: [1], note: 'Therapy notes support it' }, nurse);
+  expect(approved.status).toBe(200);
+  const newer = await eventually(
+    () => stack.prisma.case.findUniqueOrThrow({ where: { id: submitted.caseId } }),
+    (row) => row.status === 'DECIDED',
+  );
+  expect(newer.mirrorVersion).toBeGreaterThan(pended.mirrorVersion);
+  const older = pended.view as unknown as CaseView;
+  // One of the older write's events lost from the mirror: the late write brings it back.
+  await stack.prisma.caseEvent.delete({ where: { caseId_seq: { caseId: submitted.caseId, seq: older.events[0]!.seq } } });
+
+  const { mirrorCase } = caseActivities({ prisma: stack.prisma, transport: createTransport(testEnv('smtpUrl')), from: 'Test <test@prior-auth.local>', publicBaseUrl: 'http://localhost' });
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId: submitted.workflowId, runId: randomUUID() } });
+  const late = await env.run(mirrorCase, { view: older, events: older.events, version: pended.mirrorVersion });
+  expect(late).toEqual({ applied: false });
+
+  const after = await stack.prisma.case.findUniqueOrThrow({ where: { id: submitted.caseId }, include: { exams: true, orders: true, events: { orderBy: { seq: 'asc' } } } });
+  expect(after).toMatchObject({ status: 'DECIDED', mirrorVersion: newer.mirrorVersion, view: newer.view });
+  expect(after.exams.map((e) => e.status)).toEqual(['APPROVED']);
+  expect(after.orders.map((o) => o.status)).toEqual(['ACTIVE']);
+  const workflow = await api.get(`/api/cases/${submitted.caseNumber}`, office.auth);
+  expect(after.events.map((e) => [e.seq, e.type])).toEqual(workflow.body.events.map((e: { seq: number; type: string }) => [e.seq, e.type]));
 });
