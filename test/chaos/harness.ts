@@ -66,12 +66,13 @@ export interface ChaosReport {
     emailsReceived: number;
     emailsReceivedTwice: number;
     /**
-     * Copies explained by SMTP itself: the first arrived within a second of the worker being
-     * killed, so the server accepted it and the worker died before recording that;
-     * the retry sent it again under the same Message-ID (mail programs show it once). No
-     * protocol closes this window; these are reported, and not counted as received twice.
+     * Copies explained by SMTP itself (RFC 1047): the first arrived within a second of the worker
+     * being killed or of the mail connection being cut, so the server accepted it and the worker
+     * died, or never heard the server's 250, before recording that; the retry sent it again under
+     * the same Message-ID (mail programs show it once). No protocol closes this window; these are
+     * reported, and not counted as received twice.
      */
-    emailsResentAfterKillInAcceptWindow: number;
+    emailsResentInAcceptWindow: { afterWorkerKill: number; afterMailCut: number };
     mirrorsEqualWorkflow: number;
   };
   /** Every way a case went wrong, one line each; empty when the run lost nothing. */
@@ -86,6 +87,18 @@ const NOT_MET = { ...noRedFlags, symptomPattern: 'radiculopathy', conservativeCa
 /** JSON with keys in order, so two equal objects give equal text. */
 const stable = (v: unknown): string =>
   JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
+
+/** Where two JSON values differ, as `path: a != b` lines (the first few). */
+export function jsonDiff(a: unknown, b: unknown, at = '', out: string[] = [], limit = 8): string[] {
+  if (out.length >= limit) return out;
+  const isObj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object';
+  if (isObj(a) && isObj(b) && Array.isArray(a) === Array.isArray(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) jsonDiff(a[k], b[k], at ? `${at}.${k}` : k, out, limit);
+  } else if (stable(a) !== stable(b)) {
+    out.push(`${at || '(root)'}: ${String(stable(a)).slice(0, 120)} != ${String(stable(b)).slice(0, 120)}`);
+  }
+  return out;
+}
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
   const log = opts.log ?? ((line: string) => console.log(`[chaos] ${line}`));
@@ -184,8 +197,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     // ---- Drive the cases while the faults happen --------------------------------------------
     const faults = { workerKills: 0, workerKillsMidSubmission: 0, apiKills: 0, temporalRestarts: 0, mailOutages: 0, databaseOutages: 0, outageSeconds: outageMs / 1000, failedAfterWork: {} as Record<string, number> };
     const spanMs = opts.seconds * 1000;
-    /** When the worker was killed (ms into the run): a copy of an email just before is SMTP's window. */
+    /** When the worker was killed or the mail connections cut (ms into the run): a copy of an email just before is SMTP's window. */
     const workerKillsAt: number[] = [];
+    const mailCutsAt: number[] = [];
     const t0 = Date.now();
     const at = (fraction: number) => sleep(Math.max(0, t0 + fraction * spanMs - Date.now()));
     const schedule: { at: number; what: string; run: () => Promise<void> }[] = [];
@@ -214,6 +228,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
           what: 'mail server unreachable',
           run: async () => {
             faults.mailOutages++;
+            mailCutsAt.push(Date.now() - t0);
             await sys.smtp.down();
             await sleep(outageMs);
             await sys.smtp.up();
@@ -296,7 +311,10 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         else found.push(`case ${c.caseNumber} (${c.path}): expected ${stable(want)}, found ${stable(got)}`);
         const row = (await db.query('SELECT id, status, view FROM "Case" WHERE "caseNumber" = $1', [c.caseNumber])).rows[0];
         if (row && stable(row.view) === stable(view) && row.status === (view.status === 'PENDED' ? `PENDED_${view.stage}` : view.status)) mirrors++;
-        else found.push(`case ${c.caseNumber} (${c.path}): the database mirror (${row?.status ?? 'no row'}) differs from the workflow (${view.status})`);
+        else {
+          const how = row ? jsonDiff(row.view, view).join('; ') : 'no row';
+          found.push(`case ${c.caseNumber} (${c.path}): the database mirror (${row?.status ?? 'no row'}) differs from the workflow (${view.status}): mirror != workflow at ${how}`);
+        }
         const orders = row ? (await db.query('SELECT number FROM "OrderNumber" WHERE "caseId" = $1', [row.id])).rows.map((o) => o.number as string) : [];
         if (stable(orders) !== stable(exam.orders.map((o) => o.number))) found.push(`case ${c.caseNumber} (${c.path}): order numbers in the database ${stable(orders)}, in the workflow ${stable(exam.orders.map((o) => o.number))}`);
       }
@@ -328,16 +346,19 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     for (const m of sys.mail.messages()) if (m.messageId) arrivalsMs.set(m.messageId, [...(arrivalsMs.get(m.messageId) ?? []), Date.parse(m.receivedAt) - t0]);
     const received = new Map([...arrivalsMs].map(([id, at]) => [id, at.length]));
     let receivedTwice = 0;
-    let resentAfterKill = 0;
+    const resent = { afterWorkerKill: 0, afterMailCut: 0 };
     for (const [id, n] of received) {
       if (n < 2) continue;
       const [first, second] = arrivalsMs.get(id)!;
       // Within a second either side: the end of the message can still be in the socket when the
-      // worker dies, and the server accepts it a moment after the kill.
-      const kill = workerKillsAt.find((k) => Math.abs(k - first!) < 1000 && second! > k);
-      if (n === 2 && kill !== undefined) {
-        resentAfterKill++;
-        log(`email ${id} sent again: the worker was killed ${(kill - first!).toFixed(0)} ms after the SMTP server accepted it (negative: accepted just after the kill)`);
+      // worker dies or the connection is cut, and the server accepts it a moment after.
+      const near = (cuts: number[]) => (n === 2 ? cuts.find((k) => Math.abs(k - first!) < 1000 && second! > k) : undefined);
+      const kill = near(workerKillsAt);
+      const cut = kill === undefined ? near(mailCutsAt) : undefined;
+      if (kill !== undefined || cut !== undefined) {
+        resent[kill !== undefined ? 'afterWorkerKill' : 'afterMailCut']++;
+        const what = kill !== undefined ? 'the worker was killed' : 'the mail connections were cut';
+        log(`email ${id} sent again: ${what} ${((kill ?? cut)! - first!).toFixed(0)} ms after the SMTP server accepted it (negative: accepted just after)`);
         continue;
       }
       receivedTwice++;
@@ -375,7 +396,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         emailsRecorded: deliveries.length,
         emailsReceived: [...received.values()].reduce((a, b) => a + b, 0),
         emailsReceivedTwice: receivedTwice,
-        emailsResentAfterKillInAcceptWindow: resentAfterKill,
+        emailsResentInAcceptWindow: resent,
         mirrorsEqualWorkflow: result.mirrors,
       },
       problems,
@@ -407,7 +428,7 @@ export function formatReport(r: ChaosReport): string {
     `supervisor restarts: worker ${r.supervisorRestarts.worker}, API ${r.supervisorRestarts.api}; client retries ${r.clientRetries}`,
     `driven in ${r.secondsDriving} s, settled ${r.secondsUntilSettled} s later`,
     `cases in the database ${v.casesInDatabase}, drafts ${v.draftsInDatabase}; expected final state ${v.reachedExpectedState}/${r.cases}; mirror equals workflow ${v.mirrorsEqualWorkflow}/${r.cases}`,
-    `order numbers ${v.orderNumbers}, issued twice ${v.orderNumbersIssuedTwice}; emails recorded ${v.emailsRecorded}, received ${v.emailsReceived}, received twice ${v.emailsReceivedTwice} (and ${v.emailsResentAfterKillInAcceptWindow} sent again because the worker was killed between the SMTP server's acceptance and its record, same Message-ID)`,
+    `order numbers ${v.orderNumbers}, issued twice ${v.orderNumbersIssuedTwice}; emails recorded ${v.emailsRecorded}, received ${v.emailsReceived}, received twice ${v.emailsReceivedTwice} (and sent again, same Message-ID, because the SMTP server accepted it just before the worker was killed ${v.emailsResentInAcceptWindow.afterWorkerKill}, or just before the mail connection was cut ${v.emailsResentInAcceptWindow.afterMailCut})`,
     r.problems.length ? `PROBLEMS (${r.problems.length}):\n  ${r.problems.slice(0, 50).join('\n  ')}` : 'nothing lost, nothing duplicated',
   ].join('\n');
 }
