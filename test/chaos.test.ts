@@ -5,8 +5,9 @@ import { testEnv } from './support/env';
  * The short chaos run (about 100 cases): the worker killed three times, the API killed, the
  * Temporal server restarted, the mail server and the database cut for a while, and one step in
  * five failing after its work (the row written, the email accepted) as if the worker had died.
- * A letter copied because the worker was killed around the SMTP server's acceptance, before its
- * record, is reported apart (SMTP cannot close that window); any other copy fails. Every case must
+ * A letter copied because the worker was killed, or the mail connection cut, around the SMTP
+ * server's acceptance, before its record, is reported apart (SMTP cannot close that window, RFC
+ * 1047); any other copy fails. Every case must
  * end exactly as its path says, with one order number at most, each email once, and the
  * database mirror equal to the workflow. `npm run chaos` is the long run (1,000 cases).
  */
