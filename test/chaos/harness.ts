@@ -358,7 +358,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       if (kill !== undefined || cut !== undefined) {
         resent[kill !== undefined ? 'afterWorkerKill' : 'afterMailCut']++;
         const what = kill !== undefined ? 'the worker was killed' : 'the mail connections were cut';
-        log(`email ${id} sent again: ${what} ${((kill ?? cut)! - first!).toFixed(0)} ms after the SMTP server accepted it (negative: accepted just after)`);
+        const ms = (kill ?? cut)! - first!;
+        log(`email ${id} sent again: ${what} ${Math.abs(ms).toFixed(0)} ms ${ms >= 0 ? 'after' : 'before'} the SMTP server accepted it`);
         continue;
       }
       receivedTwice++;
