@@ -27,10 +27,9 @@ let office: Awaited<ReturnType<typeof signedInOffice>>;
 let nurse: Record<string, string>;
 const injected: { workflowId: string; activityType: string }[] = [];
 
-const today = new Date().toISOString().slice(0, 10);
-// Members of their own (the duplicate rule joins a member's requests): cases.test.ts takes
-// them from the start of the list, access.test.ts 30 and 31, replay.test.ts from the end.
-const [autoMember, reviewMember, openingMember, lateMember] = members.filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo).map((m) => m.id).slice(40, 44);
+// Members of its own, made in beforeAll: the run's database is shared by every file, and the
+// duplicate rule ("return the active order") joins a member's requests for the same exam.
+const [autoMember, reviewMember, openingMember, lateMember] = ['A', 'R', 'O', 'L'].map((k) => `NEB9${k}${String(Date.now()).slice(-7)}`);
 const lumbarRequest = (memberId: string) => ({
   memberId,
   orderingProviderNpi: fixtures.harborviewPhysician,
@@ -41,6 +40,10 @@ const lumbarExam = { procedureCode: '72148', diagnosisCodes: ['M54.16'], servici
 
 beforeAll(async () => {
   stack = await startStack({}, { activityInterceptors: [failAfterWork({ rate: 1, activities: STEPS, onInjected: (f) => injected.push(f) })] });
+  const model = members.find((m) => m.planId === 'NEBHP' && !m.eligibleTo)!;
+  await stack.prisma.member.createMany({
+    data: [autoMember!, reviewMember!, openingMember!, lateMember!].map((id) => ({ ...model, id, birthDate: new Date(model.birthDate), eligibleFrom: new Date(model.eligibleFrom), eligibleTo: null })),
+  });
   api = apiClient(stack.baseUrl);
   office = await signedInOffice(stack.baseUrl, stack.mailbox);
   nurse = (await staffTeam(stack, ['NEBHP'])).nurse.auth;
