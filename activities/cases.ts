@@ -170,12 +170,15 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
 
     /**
      * Writes the workflow's view of the case to the mirror, with the new timeline events.
-     * `version` counts the workflow's mirror writes: a write older than the stored one (an attempt
-     * a worker left running when it lost the workflow, or a retry that slept past a newer write)
-     * adds its events and changes nothing else, so an older view never replaces a newer one.
+     * `at` (the workflow's time) and `version` (its count of mirror writes) order the writes: one
+     * older than the stored one (an attempt a worker left running when it lost the workflow, a
+     * retry that slept past a newer write) adds its events and changes nothing else, so an older
+     * view never replaces a newer one. The time comes first so that a reset workflow, whose count
+     * starts again from an earlier point, still writes.
      */
-    async mirrorCase(args: { view: CaseView; events: CaseEvent[]; version: number }): Promise<{ applied: boolean }> {
+    async mirrorCase(args: { view: CaseView; events: CaseEvent[]; at: number; version: number }): Promise<{ applied: boolean }> {
       const v = args.view;
+      const at = new Date(args.at);
       return prisma.$transaction(async (tx) => {
         if (args.events.length) {
           await tx.caseEvent.createMany({
@@ -184,8 +187,9 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
           });
         }
         const { count } = await tx.case.updateMany({
-          where: { id: v.caseId, mirrorVersion: { lte: args.version } },
+          where: { id: v.caseId, OR: [{ mirroredAt: null }, { mirroredAt: { lt: at } }, { mirroredAt: at, mirrorVersion: { lte: args.version } }] },
           data: {
+            mirroredAt: at,
             mirrorVersion: args.version,
             status: v.status === 'PENDED' ? `PENDED_${v.stage}` : v.status,
             waitingOn: v.waitingOn,
@@ -198,7 +202,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
         });
         if (!count) {
           if (!(await tx.case.findUnique({ where: { id: v.caseId }, select: { id: true } }))) throw new Error(`Case ${v.caseId} has no row to mirror into`);
-          log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, version: args.version });
+          log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, at: at.toISOString(), version: args.version });
           return { applied: false };
         }
         for (const e of v.exams) {

@@ -136,7 +136,7 @@ test('an issued order number is never renumbered, moved, re-dated or removed in 
   expect(await stack.prisma.orderNumber.findUniqueOrThrow({ where })).toEqual(order);
 });
 
-test('a mirror write that arrives after a newer one adds its lost events and puts no older view back', async () => {
+test('a mirror write that arrives after a newer one adds its lost events and puts no older view back; a reset workflow still writes', async () => {
   // As an attempt left running by a worker that lost the workflow (or a retry that slept past a
   // newer write) does: the activity itself, against the real database, with an older view.
   const submitted = await submitLumbarMri(api, office.auth, { memberId: lateMember!, answers: LUMBAR_NOT_MET });
@@ -149,13 +149,14 @@ test('a mirror write that arrives after a newer one adds its lost events and put
     (row) => row.status === 'DECIDED',
   );
   expect(newer.mirrorVersion).toBeGreaterThan(pended.mirrorVersion);
+  expect(newer.mirroredAt!.getTime()).toBeGreaterThanOrEqual(pended.mirroredAt!.getTime());
   const older = pended.view as unknown as CaseView;
   // One of the older write's events lost from the mirror: the late write brings it back.
   await stack.prisma.caseEvent.delete({ where: { caseId_seq: { caseId: submitted.caseId, seq: older.events[0]!.seq } } });
 
   const { mirrorCase } = caseActivities({ prisma: stack.prisma, transport: createTransport(testEnv('smtpUrl')), from: 'Test <test@prior-auth.local>', publicBaseUrl: 'http://localhost' });
   const env = new MockActivityEnvironment({ workflowExecution: { workflowId: submitted.workflowId, runId: randomUUID() } });
-  const late = await env.run(mirrorCase, { view: older, events: older.events, version: pended.mirrorVersion });
+  const late = await env.run(mirrorCase, { view: older, events: older.events, at: pended.mirroredAt!.getTime(), version: pended.mirrorVersion });
   expect(late).toEqual({ applied: false });
 
   const after = await stack.prisma.case.findUniqueOrThrow({ where: { id: submitted.caseId }, include: { exams: true, orders: true, events: { orderBy: { seq: 'asc' } } } });
@@ -164,4 +165,10 @@ test('a mirror write that arrives after a newer one adds its lost events and put
   expect(after.orders.map((o) => o.status)).toEqual(['ACTIVE']);
   const workflow = await api.get(`/api/cases/${submitted.caseNumber}`, office.auth);
   expect(after.events.map((e) => [e.seq, e.type])).toEqual(workflow.body.events.map((e: { seq: number; type: string }) => [e.seq, e.type]));
+
+  // A workflow reset (an operator's `temporal workflow reset`) counts its writes again from an
+  // earlier point, at a later time: its writes apply.
+  const reset = await env.run(mirrorCase, { view: newer.view as unknown as CaseView, events: [], at: Date.now() + 1000, version: 1 });
+  expect(reset).toEqual({ applied: true });
+  expect(await stack.prisma.case.findUniqueOrThrow({ where: { id: submitted.caseId } })).toMatchObject({ mirrorVersion: 1, status: 'DECIDED' });
 });

@@ -191,7 +191,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
   };
   let opened = false;
   let changes = 0; // handlers bump it so that the main loop re-plans its timers
-  let mirrorWrites = 0; // numbers each mirror write, so the database keeps the newest view
+  let mirrorWrites = 0; // numbers each mirror write (with the workflow's time), so the database keeps the newest view
   let shownState: string | undefined; // status and waiting-on last shown in the search attributes
   const pendingEvents: CaseEvent[] = [];
 
@@ -237,7 +237,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
     ]);
     shownState = state;
     const events = pendingEvents.splice(0);
-    await steps.mirrorCase({ view, events, version: ++mirrorWrites });
+    await steps.mirrorCase({ view, events, at: Date.now(), version: ++mirrorWrites });
     changes++;
   };
 
@@ -577,7 +577,7 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
     async () => {
       // Every event again: the mirror keeps the ones it has and regains the ones it lost.
       pendingEvents.splice(0);
-      await steps.mirrorCase({ view, events: view.events, version: ++mirrorWrites });
+      await steps.mirrorCase({ view, events: view.events, at: Date.now(), version: ++mirrorWrites });
       return view;
     },
     { validator: (by: Actor) => requireRole(by, 'SUPPORT') },

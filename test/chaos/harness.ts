@@ -89,7 +89,7 @@ const stable = (v: unknown): string =>
   JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
 
 /** Where two JSON values differ, as `path: a != b` lines (the first few). */
-export function jsonDiff(a: unknown, b: unknown, at = '', out: string[] = [], limit = 8): string[] {
+function jsonDiff(a: unknown, b: unknown, at = '', out: string[] = [], limit = 8): string[] {
   if (out.length >= limit) return out;
   const isObj = (x: unknown): x is Record<string, unknown> => !!x && typeof x === 'object';
   if (isObj(a) && isObj(b) && Array.isArray(a) === Array.isArray(b)) {
