@@ -32,7 +32,10 @@ function hostPort(address: string): { host: string; port: number } {
 function spawnNode(name: string, entry: string, env: NodeJS.ProcessEnv, onExit: (name: string, code: number | null) => void): ChildProcess {
   // Each child gets its own process group, so Ctrl-C reaches only this script, which then
   // stops the children in order (the API before the worker before Temporal).
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT_DIR, entry)], {
+  // PROFILE_DIR: each child writes a V8 CPU profile there when it exits (Node refuses
+  // --cpu-prof in NODE_OPTIONS, so it goes on the command line).
+  const profile = env.PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(env.PROFILE_DIR)}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', path.join(ROOT_DIR, entry)], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,
