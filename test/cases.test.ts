@@ -1,3 +1,4 @@
+import { searchAttributes } from '../common/searchAttributes';
 import { parseOrderNumber } from '../domain/orders';
 import { fixtures, members } from '../prisma/seed/reference';
 import { eventually } from './support/eventually';
@@ -91,6 +92,19 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   const [letter] = await stack.mailbox.waitFor(office.email, { match: (m) => m.subject.includes(view.caseNumber) });
   expect(letter!.text).toContain(`Order number: ${exam.orders[0].number}`);
   expect(letter!.text).toContain('does not guarantee payment');
+
+  // A new case runs as caseWorkflowV2: no patch markers (nor the TemporalChangeVersion each
+  // would set), and RecordType comes with the start, not from an upsert.
+  const handle = stack.temporal.workflow.getHandle((await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: view.caseNumber } })).workflowId);
+  const described = await handle.describe();
+  expect(described.type).toBe('caseWorkflowV2');
+  expect(described.typedSearchAttributes.get(searchAttributes.RecordType)).toBe('CASE');
+  const events = (await handle.fetchHistory()).events!;
+  expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
+  const upserted = events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+  expect(upserted).toContain('RecordStatus');
+  expect(upserted).not.toContain('RecordType');
+  expect(upserted).not.toContain('TemporalChangeVersion');
 
   // The same draft again: the same case.
   const again = await api.post(`/api/drafts/${draftId}/submit`, {}, office.auth);

@@ -281,6 +281,11 @@ test('every committed history replays on the current workflow code', async () =>
       'case-provider-chosen-then-extended-local-activities.json',
       'case-support-resync-and-cancel-local-activities.json',
       'case-peer-to-peer-overturned-local-activities.json',
+      // Since new cases start as caseWorkflowV2 (no patches):
+      'case-approved-at-once-v2.json',
+      'case-provider-chosen-then-extended-v2.json',
+      'case-support-resync-and-cancel-v2.json',
+      'case-peer-to-peer-overturned-v2.json',
     ]),
   );
   for (const file of files) {

@@ -184,7 +184,7 @@ test('the case view tells the history in plain words, with pending timers, email
   const v = (await api.get(`/api/support/workflows/${c.workflowId}`, team.support.auth)).body;
   expect(v).toMatchObject({ recordType: 'CASE', execution: 'RUNNING', status: 'PENDED_NURSE', waitingOn: 'NURSE', record: { caseNumber: c.caseNumber }, mirror: { matches: true } });
   const texts = v.timeline.map((e: { text: string }) => e.text);
-  expect(texts).toEqual(expect.arrayContaining(['started (caseWorkflow)', 'opening the case (checking the request and its guidelines): done', 'saving the case to the database: done', 'status PENDED_NURSE, waiting on a nurse review']));
+  expect(texts).toEqual(expect.arrayContaining(['started (caseWorkflowV2)', 'opening the case (checking the request and its guidelines): done', 'saving the case to the database: done', 'status PENDED_NURSE, waiting on a nurse review']));
   expect(texts.join('\n')).not.toMatch(/WorkflowTask|workflowTask/);
   expect(v.timers).toEqual([{ timerId: expect.any(String), firesAt: expect.any(String), what: 'the warning to the supervisor queue' }]);
   expect(v.webUiUrl).toBe(`${stack.config.TEMPORAL_UI_URL}/namespaces/default/workflows/${c.workflowId}/${v.runId}/history`);

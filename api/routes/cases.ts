@@ -15,7 +15,7 @@ import {
   ADDITIONAL_INFO_LIMIT,
   cancelUpdate,
   caseStatusQuery,
-  caseWorkflow,
+  caseWorkflowV2,
   chooseProviderUpdate,
   extendOrderUpdate,
   nurseDecisionUpdate,
@@ -204,7 +204,7 @@ export function caseRoutes(ctx: ApiContext) {
 
         const urgent = content.urgency === 'URGENT';
         const caseId = randomUUID();
-        const operation = new WithStartWorkflowOperation(caseWorkflow, {
+        const operation = new WithStartWorkflowOperation(caseWorkflowV2, {
           // Opaque and per draft: a second submission of the draft meets the first workflow.
           workflowId: `case-${draft.id}`,
           taskQueue: config.TEMPORAL_TASK_QUEUE,
