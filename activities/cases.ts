@@ -129,29 +129,34 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
     /** Order number `sequence` of an exam: created once (unique per case, exam and sequence). */
     async issueOrderNumber(args: { caseId: string; examIndex: number; sequence: number; validityMs: number }) {
       const key = { caseId_examIndex_sequence: { caseId: args.caseId, examIndex: args.examIndex, sequence: args.sequence } };
+      const data = () => {
+        const issuedAt = new Date();
+        return { number: newOrderNumber(), caseId: args.caseId, examIndex: args.examIndex, sequence: args.sequence, status: 'ACTIVE' as const, issuedAt, expiresAt: new Date(issuedAt.getTime() + args.validityMs) };
+      };
+      const answer = (row: { number: string; issuedAt: Date; expiresAt: Date }) => ({ number: row.number, issuedAt: row.issuedAt.toISOString(), expiresAt: row.expiresAt.toISOString() });
+      if (args.sequence === 1) {
+        // An exam's first order number (nearly every one): nothing to supersede, so one insert,
+        // and a retry after it meets the unique key and answers with the row it wrote. A
+        // clash of the random number itself finds no row here: the retry draws another.
+        try {
+          return answer(await prisma.orderNumber.create({ data: data() }));
+        } catch (err) {
+          if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+          return answer(await prisma.orderNumber.findUniqueOrThrow({ where: key }));
+        }
+      }
       const existing = await prisma.orderNumber.findUnique({ where: key });
       const row =
         existing ??
         (await prisma.$transaction(async (tx) => {
-          const issuedAt = new Date();
-          const created = await tx.orderNumber.create({
-            data: {
-              number: newOrderNumber(),
-              caseId: args.caseId,
-              examIndex: args.examIndex,
-              sequence: args.sequence,
-              status: 'ACTIVE',
-              issuedAt,
-              expiresAt: new Date(issuedAt.getTime() + args.validityMs),
-            },
-          });
+          const created = await tx.orderNumber.create({ data: data() });
           await tx.orderNumber.updateMany({
             where: { caseId: args.caseId, examIndex: args.examIndex, sequence: { lt: args.sequence }, status: { in: ['ACTIVE', 'EXPIRED'] } },
             data: { status: 'SUPERSEDED' },
           });
           return created;
         }));
-      return { number: row.number, issuedAt: row.issuedAt.toISOString(), expiresAt: row.expiresAt.toISOString() };
+      return answer(row);
     },
 
     /** A servicing facility that performs the exam's modality and is in network for the member's plan. */

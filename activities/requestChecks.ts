@@ -107,7 +107,10 @@ export async function reviewRequest(
   let member: (Member & { plan: HealthPlan }) | null = null;
   if (!d.memberId?.trim()) add('memberId', "Enter the member id from the member's card");
   else {
-    member = await prisma.member.findUnique({ where: { id: d.memberId.trim().toUpperCase() }, include: { plan: true } });
+    // The member is people's data, read each time; the plan is reference data.
+    const row = await prisma.member.findUnique({ where: { id: d.memberId.trim().toUpperCase() } });
+    const plan = row && (await reference(prisma, `plan:${row.planId}`, () => prisma.healthPlan.findUnique({ where: { id: row.planId } })));
+    member = row && plan ? { ...row, plan } : null;
     if (!member || !userPlans.includes(member.planId)) {
       add('memberId', `No member ${d.memberId.trim()} in your health plans: check the id on the member's card`);
       member = null;
@@ -285,7 +288,7 @@ export interface ExamPreview {
 /** Evaluates each exam of a ready request against its guideline (nothing is created). */
 export async function evaluateRequest(prisma: PrismaClient, d: DraftContent, review: RequestReview): Promise<ExamPreview[]> {
   if (!review.ready || !review.member) throw new Error('evaluateRequest needs a request without problems');
-  const member = await prisma.member.findUniqueOrThrow({ where: { id: review.member.memberId } });
+  const birthDate = new Date(`${review.member.birthDate}T00:00:00Z`);
   const date = d.dateOfService!;
   const guidelines = await loadGuidelines(prisma, review.exams.map((e) => e.procedure?.procedureGroup).filter((g): g is string => !!g));
   const out: ExamPreview[] = [];
@@ -298,7 +301,7 @@ export async function evaluateRequest(prisma: PrismaClient, d: DraftContent, rev
       result = await evaluateGuideline(g, {
         answers: (e.answers ?? {}) as Record<string, string | number | boolean>,
         diagnosisCodes: exam.diagnoses.map((x) => x.code),
-        memberAgeYears: ageOn(member.birthDate, date),
+        memberAgeYears: ageOn(birthDate, date),
         urgency: d.urgency!,
         requestedUnits: procedure.program === 'REHAB' ? e.requestedUnits! : 1,
         dateOfService: date,
