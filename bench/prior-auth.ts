@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -377,6 +378,8 @@ async function main() {
   const result = {
     benchmark: 'prior-auth',
     date: new Date().toISOString(),
+    // The code measured: the commit, and whether the checkout had changes on top of it.
+    code: codeVersion(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version },
     settings: { scale: SCALE, sustainSeconds: SUSTAIN_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null },
     ...results,
@@ -400,3 +403,12 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+function codeVersion(): { commit: string; changed: boolean } | null {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT_DIR, encoding: 'utf8' }).trim();
+    return { commit: git('rev-parse', '--short', 'HEAD'), changed: git('status', '--porcelain', '--untracked-files=no').length > 0 };
+  } catch {
+    return null;
+  }
+}
