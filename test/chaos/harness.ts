@@ -292,6 +292,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       const found: string[] = [];
       let reached = 0;
       let mirrors = 0;
+      const drifted: { handle: ReturnType<typeof temporal.workflow.getHandle>; workflowId: string }[] = [];
       for (const c of cases) {
         const want = expected(c.path);
         const handle = temporal.workflow.getHandle(`case-${c.draftId}`);
@@ -314,11 +315,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         else {
           const how = row ? jsonDiff(row.view, view).join('; ') : 'no row';
           found.push(`case ${c.caseNumber} (${c.path}): the database mirror (${row?.status ?? 'no row'}) differs from the workflow (${view.status}): mirror != workflow at ${how}`);
+          drifted.push({ handle, workflowId: `case-${c.draftId}` });
         }
         const orders = row ? (await db.query('SELECT number FROM "OrderNumber" WHERE "caseId" = $1', [row.id])).rows.map((o) => o.number as string) : [];
         if (stable(orders) !== stable(exam.orders.map((o) => o.number))) found.push(`case ${c.caseNumber} (${c.path}): order numbers in the database ${stable(orders)}, in the workflow ${stable(exam.orders.map((o) => o.number))}`);
       }
-      return { found, reached, mirrors };
+      return { found, reached, mirrors, drifted };
     };
     // The last steps may still be settling (a letter waiting for the mail server, say).
     const settleStart = Date.now();
@@ -329,6 +331,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     }
     const secondsUntilSettled = (Date.now() - settleStart) / 1000;
     problems.push(...result.found);
+    // A mirror that never caught up: its workflow's history, to see which workflow task wrote what.
+    for (const d of result.drifted) {
+      const kept = await keepHistory(d.handle, d.workflowId).catch((e: unknown) => `(not kept: ${String(e)})`);
+      problems.push(`${d.workflowId}: history in ${kept}`);
+    }
 
     const userId = (await db.query('SELECT id FROM "User" WHERE username = $1', [theOffice.username])).rows[0].id;
     const casesInDatabase = Number((await db.query('SELECT count(*) FROM "Case" WHERE "userId" = $1', [userId])).rows[0].count);
