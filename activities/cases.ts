@@ -134,29 +134,26 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
         return { number: newOrderNumber(), caseId: args.caseId, examIndex: args.examIndex, sequence: args.sequence, status: 'ACTIVE' as const, issuedAt, expiresAt: new Date(issuedAt.getTime() + args.validityMs) };
       };
       const answer = (row: { number: string; issuedAt: Date; expiresAt: Date }) => ({ number: row.number, issuedAt: row.issuedAt.toISOString(), expiresAt: row.expiresAt.toISOString() });
-      if (args.sequence === 1) {
-        // An exam's first order number (nearly every one): nothing to supersede, so one insert,
-        // and a retry after it meets the unique key and answers with the row it wrote. A
-        // clash of the random number itself finds no row here: the retry draws another.
-        try {
-          return answer(await prisma.orderNumber.create({ data: data() }));
-        } catch (err) {
-          if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
-          return answer(await prisma.orderNumber.findUniqueOrThrow({ where: key }));
-        }
+      // Insert first: a retry after the write meets the unique key and answers with the row it
+      // wrote (a clash of the random number itself finds no row there: the retry draws another).
+      // An exam's first order number (nearly every one) has nothing to supersede: one insert.
+      try {
+        const row =
+          args.sequence === 1
+            ? await prisma.orderNumber.create({ data: data() })
+            : await prisma.$transaction(async (tx) => {
+                const created = await tx.orderNumber.create({ data: data() });
+                await tx.orderNumber.updateMany({
+                  where: { caseId: args.caseId, examIndex: args.examIndex, sequence: { lt: args.sequence }, status: { in: ['ACTIVE', 'EXPIRED'] } },
+                  data: { status: 'SUPERSEDED' },
+                });
+                return created;
+              });
+        return answer(row);
+      } catch (err) {
+        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+        return answer(await prisma.orderNumber.findUniqueOrThrow({ where: key }));
       }
-      const existing = await prisma.orderNumber.findUnique({ where: key });
-      const row =
-        existing ??
-        (await prisma.$transaction(async (tx) => {
-          const created = await tx.orderNumber.create({ data: data() });
-          await tx.orderNumber.updateMany({
-            where: { caseId: args.caseId, examIndex: args.examIndex, sequence: { lt: args.sequence }, status: { in: ['ACTIVE', 'EXPIRED'] } },
-            data: { status: 'SUPERSEDED' },
-          });
-          return created;
-        }));
-      return answer(row);
     },
 
     /** A servicing facility that performs the exam's modality and is in network for the member's plan. */
