@@ -1,8 +1,25 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Config } from '../common/config';
+import { REQUESTED_AT_HEADER } from '../workflows/requestTime';
 
 /** The API's one Temporal client: it starts, signals, updates and queries workflows. */
 export async function createTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: '5s' });
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return temporalClient(connection, config.TEMPORAL_NAMESPACE);
 }
+
+/** A client whose updates carry their request's time (the API's, and the test stack's in its place). */
+export function temporalClient(connection: Connection, namespace: string): Client {
+  return new Client({ connection, namespace, interceptors: { workflow: [requestedAtHeader] } });
+}
+
+/**
+ * Every update carries the time it was asked for: what its handler stamps comes from there, the
+ * same when the workflow replays (workflows/requestTime.ts says why the workflow's clock is not).
+ */
+export const requestedAtHeader: WorkflowClientInterceptor = {
+  startUpdate: (input, next) => next({ ...input, headers: { ...input.headers, [REQUESTED_AT_HEADER]: defaultPayloadConverter.toPayload(Date.now()) } }),
+  startUpdateWithStart: (input, next) =>
+    next({ ...input, updateHeaders: { ...input.updateHeaders, [REQUESTED_AT_HEADER]: defaultPayloadConverter.toPayload(Date.now()) } }),
+};

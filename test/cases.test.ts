@@ -1,3 +1,4 @@
+import { defaultPayloadConverter } from '@temporalio/common';
 import { searchAttributes } from '../common/searchAttributes';
 import { parseOrderNumber } from '../domain/orders';
 import { fixtures, members } from '../prisma/seed/reference';
@@ -181,6 +182,17 @@ test('pended, then approved by a nurse; a nurse cannot deny', async () => {
   expect(approved.body.exams[0]).toMatchObject({ status: 'APPROVED', decisionCode: 'A1', decidedBy: team.nurse.username });
   expect(approved.body.exams[0].orders).toHaveLength(1);
   expect((await review(n, 'nurse-decision', { action: 'APPROVE', exams: [1] }, nurse)).status).toBe(409);
+
+  // The approval's stamps are the time the API asked for it, recorded in the update's header, so
+  // a replay on another worker stamps the same (the workflow's own clock in a handler need not).
+  const handle = stack.temporal.workflow.getHandle((await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n } })).workflowId);
+  const accepted = (await handle.fetchHistory()).events!.map((e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input).filter((i) => i?.name === 'nurseDecision');
+  expect(accepted).toHaveLength(1);
+  const header = accepted[0]!.header?.fields?.['requested-at'];
+  expect(header).toBeDefined();
+  const requestedAt = new Date(defaultPayloadConverter.fromPayload<number>(header!)).toISOString();
+  expect(approved.body.exams[0].decidedAt).toBe(requestedAt);
+  expect(approved.body.events.filter((e: { type: string }) => e.type === 'order_issued').map((e: { at: string }) => e.at)).toEqual([requestedAt]);
 });
 
 test('escalated to a physician, who must give a specific reason and the guideline to deny', async () => {

@@ -6,9 +6,12 @@ import type { ProblemRecorder } from './problems';
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-/** Bundles the workflow code once; the result is reused by every worker in the process. */
+/**
+ * Bundles the workflow code once; the result is reused by every worker in the process. The
+ * bundle carries the workflow interceptor that gives update handlers their request's time.
+ */
 export function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [require.resolve('../workflows/requestTime')], logger: quietBundlerLogger });
 }
 
 export interface WorkerOptions extends ActivityDeps {

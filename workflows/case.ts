@@ -15,6 +15,7 @@ import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import type { OpenedExam } from '../activities/cases';
+import { stampTime } from './requestTime';
 import type { DraftContent } from '../domain/draft';
 import { searchAttributes } from '../common/searchAttributes';
 
@@ -216,7 +217,9 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
   let shownState: string | undefined; // status and waiting-on last shown in the search attributes
   const pendingEvents: CaseEvent[] = [];
 
-  const now = () => new Date().toISOString();
+  // A stamp in an update handler is the time the update was asked for (recorded with it, see
+  // requestTime.ts), never before the case's latest event, so the timeline reads in order.
+  const now = () => new Date(Math.max(stampTime(), Date.parse(view.events[view.events.length - 1]?.at ?? view.submittedAt))).toISOString();
   const event = (actor: string, type: string, summary: string, examIndex?: number) => {
     const e: CaseEvent = { seq: view.events.length + 1, at: now(), actor, type, summary, ...(examIndex !== undefined ? { examIndex } : {}) };
     view.events.push(e);
@@ -352,7 +355,7 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
         for (const i of d.exams) await approve(exam(i), 'A1', actor.name, [d.note?.trim() || 'Approved on nurse review']);
         await letter('decision', d.exams);
       } else if (d.action === 'REQUEST_INFO') {
-        const dueAt = new Date(Date.now() + msToNumber(policy.infoRequestTimeout)).toISOString();
+        const dueAt = new Date(stampTime() + msToNumber(policy.infoRequestTimeout)).toISOString();
         view.infoRequest = { message: d.message, requestedAt: now(), dueAt };
         view.stage = 'OFFICE_INFO';
         event(actor.name, 'information_requested', `Information requested from the office: ${d.message}`);

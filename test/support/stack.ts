@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import { type ActivityInterceptorsFactory, NativeConnection, type Worker } from '@temporalio/worker';
 import { createApp } from '../../api/app';
+import { temporalClient } from '../../api/temporal';
 import { createTransport } from '../../activities/mail';
 import { loadConfig, type Config } from '../../common/config';
 import { createPrisma, type PrismaClient } from '../../common/db';
@@ -62,7 +63,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { log?:
   const transport = createTransport(config.smtpUrl);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const temporal = temporalClient(connection, config.TEMPORAL_NAMESPACE);
 
   // What the worker sees going wrong, recorded for the support console as in production.
   const problems = problemRecorder({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
