@@ -6,7 +6,7 @@ import { newOrderNumber } from '../domain/orders';
 import { normalizeTin } from '../domain/registration';
 import type { CaseEvent, CaseView } from '../workflows/case';
 import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
-import { evaluateRequest, reviewRequest } from './requestChecks';
+import { evaluateRequest, providerByNpi, reviewRequest } from './requestChecks';
 
 /** An exam as the first determination leaves it (the workflow adds review state). */
 export interface OpenedExam {
@@ -237,7 +237,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       await deliverOnce(deps, currentWorkflowId(), args.purpose, async () => {
         const c = await prisma.case.findUniqueOrThrow({ where: { id: args.caseId } });
         const user = await prisma.user.findUniqueOrThrow({ where: { id: c.userId } });
-        const physician = await prisma.provider.findUnique({ where: { npi: c.orderingNpi } });
+        const physician = await providerByNpi(prisma, c.orderingNpi);
         const view = c.view as unknown as CaseView;
         const link = `${deps.publicBaseUrl}/api/cases/${c.caseNumber}`;
         const lines = (view.exams ?? [])

@@ -77,6 +77,10 @@ function reference<T>(prisma: PrismaClient, key: string, load: () => Promise<T>)
 
 const keyOf = (values: string[]) => [...new Set(values)].sort().join(',');
 
+/** A provider of the directory, by NPI (reference data: cached as above). */
+export const providerByNpi = (prisma: PrismaClient, npi: string): Promise<Provider | null> =>
+  reference(prisma, `provider:${npi}`, () => prisma.provider.findUnique({ where: { npi } }));
+
 export async function loadGuidelines(prisma: PrismaClient, procedureGroups: string[]): Promise<GuidelineDocument[]> {
   if (!procedureGroups.length) return [];
   return reference(prisma, `guidelines:${keyOf(procedureGroups)}`, async () => {
@@ -130,7 +134,7 @@ export async function reviewRequest(
     add('orderingProviderNpi', `${d.orderingProviderNpi} is not a valid NPI: an NPI has 10 digits and its last digit is a check digit`);
   } else {
     const npi = d.orderingProviderNpi.trim();
-    ordering = await reference(prisma, `provider:${npi}`, () => prisma.provider.findUnique({ where: { npi } }));
+    ordering = await providerByNpi(prisma, npi);
     const tins = (await prisma.userTin.findMany({ where: { userId: user.id } })).map((t) => t.tin);
     if (!ordering || ordering.kind !== 'ORDERING_PHYSICIAN') {
       add('orderingProviderNpi', `NPI ${d.orderingProviderNpi} is not an ordering physician in the provider directory`);
