@@ -1,5 +1,5 @@
 import { defaultPayloadConverter } from '@temporalio/common';
-import { AsyncLocalStorage, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { currentUpdateInfo, type WorkflowInterceptorsFactory, workflowInfo } from '@temporalio/workflow';
 
 /**
  * The time an update was asked for, carried in the update's header (recorded in history with the
@@ -14,7 +14,15 @@ import { AsyncLocalStorage, type WorkflowInterceptorsFactory } from '@temporalio
  */
 export const REQUESTED_AT_HEADER = 'requested-at';
 
-const requestedAt = new AsyncLocalStorage<number>();
+/**
+ * Request times of the updates running now, by run and update id. Not an AsyncLocalStorage of
+ * our own: with one, the worker's memory after 600 to 700 auto-approvals was 1.3 to 1.4 GiB
+ * against 0.7 to 0.8 without (bench, interleaved runs; async storages touch every promise of
+ * every workflow). The SDK's own update scope already follows a handler through its awaits; its
+ * id finds the time here.
+ */
+const requestTimes = new Map<string, number>();
+const keyOf = (updateId: string) => `${workflowInfo().runId}/${updateId}`;
 
 /**
  * Milliseconds for a stamp: inside an update handler (and whatever it awaits), the time the update
@@ -22,17 +30,25 @@ const requestedAt = new AsyncLocalStorage<number>();
  * directly, histories recorded before it), the workflow's clock.
  */
 export function stampTime(): number {
-  return requestedAt.getStore() ?? Date.now();
+  const update = currentUpdateInfo();
+  return (update && requestTimes.get(keyOf(update.id))) ?? Date.now();
 }
 
-/** Reads the header, if any, into the handler's context; a header that is not a time is ignored. */
+/** Reads the header, if any, for the handler's run; a header that is not a time is ignored. */
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   inbound: [
     {
-      handleUpdate(input, next) {
+      async handleUpdate(input, next) {
         const header = input.headers[REQUESTED_AT_HEADER];
         const at: unknown = header ? defaultPayloadConverter.fromPayload(header) : undefined;
-        return typeof at === 'number' && Number.isFinite(at) ? requestedAt.run(at, () => next(input)) : next(input);
+        if (!(typeof at === 'number' && Number.isFinite(at))) return next(input);
+        const key = keyOf(input.updateId);
+        requestTimes.set(key, at);
+        try {
+          return await next(input);
+        } finally {
+          requestTimes.delete(key);
+        }
       },
     },
   ],
