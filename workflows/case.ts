@@ -355,8 +355,9 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
         for (const i of d.exams) await approve(exam(i), 'A1', actor.name, [d.note?.trim() || 'Approved on nurse review']);
         await letter('decision', d.exams);
       } else if (d.action === 'REQUEST_INFO') {
-        const dueAt = new Date(stampTime() + msToNumber(policy.infoRequestTimeout)).toISOString();
-        view.infoRequest = { message: d.message, requestedAt: now(), dueAt };
+        const requestedAt = now();
+        const dueAt = new Date(Date.parse(requestedAt) + msToNumber(policy.infoRequestTimeout)).toISOString();
+        view.infoRequest = { message: d.message, requestedAt, dueAt };
         view.stage = 'OFFICE_INFO';
         event(actor.name, 'information_requested', `Information requested from the office: ${d.message}`);
         await letter('info_request', pended().map((e) => e.index), d.message);
