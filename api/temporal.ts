@@ -1,5 +1,5 @@
 import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/client';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import type { Config } from '../common/config';
 import { REQUESTED_AT_HEADER } from '../workflows/requestTime';
 
@@ -19,7 +19,7 @@ export function temporalClient(connection: Connection, namespace: string): Clien
  * same when the workflow replays (workflows/requestTime.ts says why the workflow's clock is not).
  */
 export const requestedAtHeader: WorkflowClientInterceptor = {
-  startUpdate: (input, next) => next({ ...input, headers: { ...input.headers, [REQUESTED_AT_HEADER]: defaultPayloadConverter.toPayload(Date.now()) } }),
-  startUpdateWithStart: (input, next) =>
-    next({ ...input, updateHeaders: { ...input.updateHeaders, [REQUESTED_AT_HEADER]: defaultPayloadConverter.toPayload(Date.now()) } }),
+  startUpdate: (input, next) => next({ ...input, headers: withRequestTime(input.headers) }),
+  startUpdateWithStart: (input, next) => next({ ...input, updateHeaders: withRequestTime(input.updateHeaders) }),
 };
+const withRequestTime = (headers: Headers): Headers => ({ ...headers, [REQUESTED_AT_HEADER]: defaultPayloadConverter.toPayload(Date.now()) });
