@@ -120,8 +120,16 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
           prisma.draft.update({ where: { id: args.draftId }, data: { status: 'SUBMITTED' } }),
         ]);
       } catch (err) {
-        // A retry after the write: the case is there already.
         if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+        // A retry after the write finds its case there already. Any other case holding the
+        // number (or the draft) is a conflict no retry mends: the case must not go on without a row.
+        if (!(await prisma.case.findUnique({ where: { id: args.caseId }, select: { id: true } }))) {
+          throw ApplicationFailure.create({
+            type: 'CaseConflict',
+            nonRetryable: true,
+            message: `Case ${args.caseNumber} cannot be written: another case already has its case number or its draft (${args.draftId})`,
+          });
+        }
       }
       return { exams };
     },

@@ -1,10 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 
 /**
  * Order numbers and case numbers: what an office reads to the servicing provider over the phone.
  * Order numbers are random (60 bits: not guessable from another) in Crockford's base 32 (no I,
  * L, O or U to misread) with Crockford's mod-37 check symbol, so a mistyped number is caught
- * before any lookup. Case numbers are derived from the draft, so a resubmission names the same case.
+ * before any lookup. Case numbers come from a database sequence (unique by construction; a
+ * resubmission meets its draft's workflow, whose number stands).
  */
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const CHECK_SYMBOLS = `${ALPHABET}*~$=U`;
@@ -35,9 +36,19 @@ export function parseOrderNumber(input: string): string | undefined {
   return `${body.slice(0, 4)}-${body.slice(4, 8)}-${body.slice(8)}-${raw[12]}`;
 }
 
-/** `PA-` and ten digits with a Luhn check digit, from the draft id: `PA-4821-0937-55`. */
-export function caseNumberFor(draftId: string): string {
-  const digits = BigInt(`0x${createHash('sha256').update(draftId).digest('hex').slice(0, 15)}`).toString().slice(-10).padStart(10, '0');
+// Sequence value n gives the ten digits (n * STEP + OFFSET) mod 10^10: one to one (STEP is
+// prime to 10), so distinct values give distinct numbers, and neighbours do not look alike.
+const CASE_DIGITS = 10_000_000_000n;
+const CASE_STEP = 3_141_592_653n;
+const CASE_OFFSET = 2_718_281_828n;
+
+/**
+ * `PA-` and ten digits with a Luhn check digit (`PA-4821-0937-55`) for value `sequence` (1 up to
+ * 10^10 - 1) of the database's `case_number_seq`.
+ */
+export function caseNumberOf(sequence: bigint): string {
+  if (sequence < 1n || sequence >= CASE_DIGITS) throw new RangeError(`case number sequence value ${sequence} is outside 1..${CASE_DIGITS - 1n}`);
+  const digits = ((sequence * CASE_STEP + CASE_OFFSET) % CASE_DIGITS).toString().padStart(10, '0');
   let sum = 0;
   [...digits].reverse().forEach((d, i) => {
     let v = Number(d) * (i % 2 === 0 ? 2 : 1);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { caseActivities } from '../activities/cases';
 import { createTransport } from '../activities/mail';
+import { caseNumberOf } from '../domain/orders';
 import type { CaseView } from '../workflows/case';
 import { fixtures, members } from '../prisma/seed/reference';
 import { LUMBAR_MET, LUMBAR_NOT_MET, submitLumbarMri } from './support/cases';
@@ -29,7 +30,7 @@ const injected: { workflowId: string; activityType: string }[] = [];
 
 // Members of its own, made in beforeAll: the run's database is shared by every file, and the
 // duplicate rule ("return the active order") joins a member's requests for the same exam.
-const [autoMember, reviewMember, openingMember, lateMember] = ['A', 'R', 'O', 'L'].map((k) => `NEB9${k}${String(Date.now()).slice(-7)}`);
+const [autoMember, reviewMember, openingMember, lateMember, numberedMember] = ['A', 'R', 'O', 'L', 'N'].map((k) => `NEB9${k}${String(Date.now()).slice(-7)}`);
 const lumbarRequest = (memberId: string) => ({
   memberId,
   orderingProviderNpi: fixtures.harborviewPhysician,
@@ -42,7 +43,7 @@ beforeAll(async () => {
   stack = await startStack({}, { activityInterceptors: [failAfterWork({ rate: 1, activities: STEPS, onInjected: (f) => injected.push(f) })] });
   const model = members.find((m) => m.planId === 'NEBHP' && !m.eligibleTo)!;
   await stack.prisma.member.createMany({
-    data: [autoMember!, reviewMember!, openingMember!, lateMember!].map((id) => ({ ...model, id, birthDate: new Date(model.birthDate), eligibleFrom: new Date(model.eligibleFrom), eligibleTo: null })),
+    data: [autoMember!, reviewMember!, openingMember!, lateMember!, numberedMember!].map((id) => ({ ...model, id, birthDate: new Date(model.birthDate), eligibleFrom: new Date(model.eligibleFrom), eligibleTo: null })),
   });
   api = apiClient(stack.baseUrl);
   office = await signedInOffice(stack.baseUrl, stack.mailbox);
@@ -121,6 +122,47 @@ test('a case whose row is written but whose workflow cannot answer yet is "being
   const resubmitted = await api.post(`/api/drafts/${draft.body.draftId}/submit`, {}, office.auth);
   expect(resubmitted.status).toBe(503);
   expect(resubmitted.body.error.code).toBe('case_opening');
+});
+
+test('a case number another case holds is passed over, and the opening step refuses one rather than go on without a row', async () => {
+  // Case numbers were once a hash of the draft id, so a case can hold a number the sequence
+  // gives later: here, the very next one.
+  const first = await submitLumbarMri(api, office.auth, { memberId: numberedMember!, answers: LUMBAR_MET, procedureCode: '72149' });
+  const model = await stack.prisma.case.findUniqueOrThrow({ where: { id: first.caseId } });
+  const draft = await api.post('/api/drafts', { ...lumbarRequest(openingMember!), exams: [{ ...lumbarExam, answers: LUMBAR_MET }] }, office.auth);
+  const [{ n }] = await stack.prisma.$queryRaw<[{ n: bigint }]>`SELECT nextval('case_number_seq') AS n`;
+  const held = caseNumberOf(n + 1n);
+  await stack.prisma.case.create({
+    data: { ...model, id: randomUUID(), caseNumber: held, workflowId: `case-${draft.body.draftId}`, draftId: draft.body.draftId, view: {}, request: model.request as object },
+  });
+
+  const submitted = await submitLumbarMri(api, office.auth, { memberId: numberedMember!, answers: LUMBAR_MET });
+  expect(submitted.caseNumber).not.toBe(held);
+  // A later value of the sequence (other suites draw from it at the same time).
+  const later = Array.from({ length: 200 }, (_, i) => caseNumberOf(n + 2n + BigInt(i)));
+  expect(later).toContain(submitted.caseNumber);
+  expect(submitted.body.exams[0]).toMatchObject({ status: 'APPROVED', orders: [{ status: 'ACTIVE' }] });
+  expect(await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: submitted.caseNumber } })).toMatchObject({ id: submitted.caseId, status: 'DECIDED' });
+
+  // The step itself, given a number another case holds: it fails for good and writes nothing
+  // (it used to take the clash for its own earlier write and go on with no case row).
+  const { openCase } = caseActivities({ prisma: stack.prisma, transport: createTransport(testEnv('smtpUrl')), from: 'Test <test@prior-auth.local>', publicBaseUrl: 'http://localhost' });
+  const row = await stack.prisma.case.findUniqueOrThrow({ where: { id: submitted.caseId } });
+  const caseId = randomUUID();
+  const workflowId = `case-${randomUUID()}`;
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId, runId: randomUUID() } });
+  const opening = env.run(openCase, {
+    caseId,
+    caseNumber: held,
+    draftId: randomUUID(),
+    userId: row.userId,
+    workflowId,
+    request: row.request as never,
+    submittedAt: new Date().toISOString(),
+    dueAt: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+  await expect(opening).rejects.toMatchObject({ type: 'CaseConflict', nonRetryable: true, message: expect.stringContaining(held) });
+  expect(await stack.prisma.case.count({ where: { id: caseId } })).toBe(0);
 });
 
 test('an issued order number is never renumbered, moved, re-dated or removed in the database; its status may change', async () => {

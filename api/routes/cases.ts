@@ -7,7 +7,8 @@ import { audit } from '../../common/audit';
 import { searchAttributes } from '../../common/searchAttributes';
 import { reviewRequest } from '../../activities/requestChecks';
 import type { DraftContent } from '../../domain/draft';
-import { caseNumberFor } from '../../domain/orders';
+import { caseNumberOf } from '../../domain/orders';
+import type { PrismaClient } from '../../common/db';
 import type { Case, Prisma, User } from '../../generated/prisma/client';
 import type { ReviewerRole } from '../../domain/access';
 import {
@@ -43,6 +44,19 @@ const hours = (h: number) => `${h}h` as Duration;
 const QUERY_DEADLINE_MS = 5_000;
 
 /** What the office should do next, in plain words, for each exam that needs it. */
+/**
+ * The next case number: the sequence's next value, passing over any number that a case numbered
+ * before the sequence existed (from a hash of its draft id) already holds.
+ */
+async function nextCaseNumber(prisma: PrismaClient): Promise<string> {
+  for (;;) {
+    const [{ n }] = await prisma.$queryRaw<[{ n: bigint }]>`SELECT nextval('case_number_seq') AS n`;
+    const caseNumber = caseNumberOf(n);
+    const held = await prisma.$queryRaw<unknown[]>`SELECT 1 FROM "Case" WHERE "caseNumber" = ${caseNumber}`;
+    if (!held.length) return caseNumber;
+  }
+}
+
 function withNextSteps(view: CaseView): CaseView & { nextSteps: string[] } {
   const steps = view.exams.flatMap((e) => {
     const exam = `Exam ${e.index + 1} (${e.procedureCode})`;
@@ -203,7 +217,10 @@ export function caseRoutes(ctx: ApiContext) {
         }
 
         const urgent = content.urgency === 'URGENT';
+        // Both per request: a second submission of the draft meets the first one's workflow, which
+        // keeps its own (the second's number is never used).
         const caseId = randomUUID();
+        const caseNumber = await nextCaseNumber(prisma);
         const operation = new WithStartWorkflowOperation(caseWorkflowV2, {
           // Opaque and per draft: a second submission of the draft meets the first workflow.
           workflowId: `case-${draft.id}`,
@@ -218,7 +235,7 @@ export function caseRoutes(ctx: ApiContext) {
           args: [
             {
               caseId,
-              caseNumber: caseNumberFor(draft.id),
+              caseNumber,
               draftId: draft.id,
               userId: user.id,
               request: content,
