@@ -357,6 +357,9 @@ async function main() {
       results.codeSearchOverHttp = { icd10cmRows: icd, ...stats(t) };
       console.log(`[bench] code search over HTTP: ${JSON.stringify(results.codeSearchOverHttp)}`);
     }
+  } catch (err) {
+    console.error(`[bench] failed; the system's last output:\n${sys.recentOutput()}`);
+    throw err;
   } finally {
     await db.end();
     await sys.stop();

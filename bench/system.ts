@@ -19,6 +19,8 @@ export interface RunningSystem {
   env: Record<string, string>;
   /** The processes that make up the system, by role (postgres: every server process of the cluster). */
   pids(): Record<'start' | 'temporal' | 'worker' | 'api' | 'postgres', number[]>;
+  /** The system's last lines of output (warnings and errors at the default LOG_LEVEL), to show when a run fails. */
+  recentOutput(): string;
   stop(): Promise<void>;
 }
 
@@ -117,9 +119,14 @@ export async function startSystem(opts: { env?: Record<string, string>; port: nu
     child.stderr!.on('data', onData);
     child.once('exit', (code) => reject(new Error(`npm start exited (${code}):\n${out}`)));
   });
-  // Keep reading (a full pipe would stall the system); show what it says when it goes wrong.
-  child.stdout!.on('data', (d: Buffer) => process.env.BENCH_VERBOSE && process.stdout.write(d));
-  child.stderr!.on('data', (d: Buffer) => process.env.BENCH_VERBOSE && process.stderr.write(d));
+  // Keep reading (a full pipe would stall the system), and keep the last lines for a failed run.
+  const recent: string[] = [];
+  const keep = (d: Buffer) => {
+    recent.push(...d.toString().split('\n').filter(Boolean));
+    if (recent.length > 400) recent.splice(0, recent.length - 200);
+  };
+  child.stdout!.on('data', (d: Buffer) => (keep(d), process.env.BENCH_VERBOSE && process.stdout.write(d)));
+  child.stderr!.on('data', (d: Buffer) => (keep(d), process.env.BENCH_VERBOSE && process.stderr.write(d)));
 
   const pids = () => {
     const all: number[] = [];
@@ -143,6 +150,7 @@ export async function startSystem(opts: { env?: Record<string, string>; port: nu
     dataDir,
     env,
     pids,
+    recentOutput: () => recent.slice(-200).join('\n'),
     async stop() {
       process.kill(-child.pid!, 'SIGINT');
       await new Promise<void>((resolve) => {
