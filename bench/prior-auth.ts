@@ -30,6 +30,7 @@ import { cpuSeconds, diskBytes, machineBusySeconds, rssMiB, startSystem, type Ru
  *   npm run bench              (BENCH_SCALE=100000 for the larger size; BENCH_PHASES=latency,auto to pick)
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
+const SCALE_MINUTES = Number(process.env.BENCH_SCALE_MINUTES ?? Infinity);
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,auto,pended,scale,codes').split(','));
@@ -242,11 +243,15 @@ async function main() {
       const t0 = now();
       const cases: string[] = [];
       let have = await openNow();
-      while (have < SCALE) {
+      // BENCH_SCALE_MINUTES: stop building then and measure at the size reached.
+      const buildUntil = t0 + SCALE_MINUTES * 60_000;
+      while (have < SCALE && now() < buildUntil) {
         const batch = await drafts(Math.min(500, SCALE - have), MET);
         await pooled(batch, CONCURRENCY, async (id) => void cases.push((await submit(id)).caseNumber));
+        const before = have;
         have = await openNow();
         process.stdout.write(`\r[bench] open cases: ${have} of ${SCALE} (${((now() - t0) / 1000).toFixed(0)} s)   `);
+        if (Math.floor(have / 10_000) > Math.floor(before / 10_000)) console.log(`\n[bench] at ${have} open cases: memory ${JSON.stringify(m.rss())} MiB, Temporal SQLite ${(diskBytes(sys.dataDir) / 2 ** 20).toFixed(0)} MiB`);
       }
       process.stdout.write('\n');
       await untilCompleted(cases.slice(-500));
@@ -384,7 +389,7 @@ async function main() {
     // The code measured: the commit, and whether the checkout had changes on top of it.
     code: codeVersion(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version },
-    settings: { scale: SCALE, sustainSeconds: SUSTAIN_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null },
+    settings: { scale: SCALE, scaleMinutes: SCALE_MINUTES === Infinity ? null : SCALE_MINUTES, sustainSeconds: SUSTAIN_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null },
     ...results,
     targets,
   };
