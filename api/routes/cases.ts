@@ -43,7 +43,6 @@ const hours = (h: number) => `${h}h` as Duration;
 /** How long a read waits for the case workflow before it answers from the mirror. */
 const QUERY_DEADLINE_MS = 5_000;
 
-/** What the office should do next, in plain words, for each exam that needs it. */
 /**
  * The next case number: the sequence's next value, passing over any number that a case numbered
  * before the sequence existed (from a hash of its draft id) already holds.
@@ -57,6 +56,7 @@ async function nextCaseNumber(prisma: PrismaClient): Promise<string> {
   }
 }
 
+/** What the office should do next, in plain words, for each exam that needs it. */
 function withNextSteps(view: CaseView): CaseView & { nextSteps: string[] } {
   const steps = view.exams.flatMap((e) => {
     const exam = `Exam ${e.index + 1} (${e.procedureCode})`;
