@@ -188,50 +188,66 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
      */
     async mirrorCase(args: { view: CaseView; events: CaseEvent[]; at: number; version: number }): Promise<{ applied: boolean }> {
       const v = args.view;
-      const at = new Date(args.at);
-      return prisma.$transaction(async (tx) => {
-        if (args.events.length) {
-          await tx.caseEvent.createMany({
-            data: args.events.map((e) => ({ caseId: v.caseId, seq: e.seq, at: new Date(e.at), examIndex: e.examIndex, actor: e.actor, type: e.type, summary: e.summary })),
-            skipDuplicates: true,
-          });
-        }
-        const { count } = await tx.case.updateMany({
-          where: { id: v.caseId, OR: [{ mirroredAt: null }, { mirroredAt: { lt: at } }, { mirroredAt: at, mirrorVersion: { lte: args.version } }] },
-          data: {
-            mirroredAt: at,
-            mirrorVersion: args.version,
-            status: v.status === 'PENDED' ? `PENDED_${v.stage}` : v.status,
-            waitingOn: v.waitingOn,
-            warnedAt: v.warnedAt ? new Date(v.warnedAt) : null,
-            breachedAt: v.breachedAt ? new Date(v.breachedAt) : null,
-            decidedAt: v.decidedAt ? new Date(v.decidedAt) : null,
-            closedAt: v.status === 'CLOSED' ? new Date() : null,
-            view: v as object,
-          },
-        });
-        if (!count) {
-          if (!(await tx.case.findUnique({ where: { id: v.caseId }, select: { id: true } }))) throw new Error(`Case ${v.caseId} has no row to mirror into`);
-          log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, at: at.toISOString(), version: args.version });
-          return { applied: false };
-        }
-        for (const e of v.exams) {
-          await tx.caseExam.update({
-            where: { caseId_examIndex: { caseId: v.caseId, examIndex: e.index } },
-            data: {
-              status: e.status,
-              decisionCode: e.decisionCode,
-              procedureCode: e.procedureCode,
-              approvedUnits: e.approvedUnits ?? null,
-              servicingNpi: e.servicingProviderNpi ?? null,
-              decidedBy: e.decidedBy ?? null,
-              decidedAt: e.decidedAt ? new Date(e.decidedAt) : null,
-            },
-          });
-          for (const o of e.orders) await tx.orderNumber.updateMany({ where: { number: o.number, status: { not: o.status } }, data: { status: o.status } });
-        }
-        return { applied: true };
-      });
+      const at = new Date(args.at).toISOString();
+      const iso = (t: string | undefined) => (t ? new Date(t).toISOString() : null);
+      const events = args.events.map((e) => ({ seq: e.seq, at: iso(e.at), examIndex: e.examIndex ?? null, actor: e.actor, type: e.type, summary: e.summary }));
+      const exams = v.exams.map((e) => ({
+        examIndex: e.index,
+        status: e.status,
+        decisionCode: e.decisionCode,
+        procedureCode: e.procedureCode,
+        approvedUnits: e.approvedUnits ?? null,
+        servicingNpi: e.servicingProviderNpi ?? null,
+        decidedBy: e.decidedBy ?? null,
+        decidedAt: iso(e.decidedAt),
+      }));
+      const orders = v.exams.flatMap((e) => e.orders.map((o) => ({ number: o.number, status: o.status })));
+      // One statement (one round trip, atomic on its own): the events whatever the order, then the
+      // case, its exams and its orders only where this write is not older than the stored one.
+      const [r] = await prisma.$queryRaw<[{ present: boolean; applied: boolean }]>`
+        WITH present AS (SELECT "id" FROM "Case" WHERE "id" = ${v.caseId}::uuid),
+        added AS (
+          INSERT INTO "CaseEvent" ("caseId", "seq", "at", "examIndex", "actor", "type", "summary")
+          SELECT ${v.caseId}::uuid, e."seq", e."at", e."examIndex", e."actor", e."type", e."summary"
+          FROM json_to_recordset(${JSON.stringify(events)}::json) AS e("seq" int, "at" timestamp(3), "examIndex" int, "actor" text, "type" text, "summary" text)
+          WHERE EXISTS (SELECT 1 FROM present)
+          ON CONFLICT DO NOTHING
+        ),
+        written AS (
+          UPDATE "Case" SET
+            "mirroredAt" = ${at}::timestamp(3),
+            "mirrorVersion" = ${args.version}::int,
+            "status" = ${v.status === 'PENDED' ? `PENDED_${v.stage}` : v.status},
+            "waitingOn" = ${v.waitingOn},
+            "warnedAt" = ${iso(v.warnedAt)}::timestamp(3),
+            "breachedAt" = ${iso(v.breachedAt)}::timestamp(3),
+            "decidedAt" = ${iso(v.decidedAt)}::timestamp(3),
+            "closedAt" = ${v.status === 'CLOSED' ? new Date().toISOString() : null}::timestamp(3),
+            "view" = ${JSON.stringify(v)}::jsonb,
+            "updatedAt" = ${new Date().toISOString()}::timestamp(3)
+          WHERE "id" = ${v.caseId}::uuid
+            AND ("mirroredAt" IS NULL OR "mirroredAt" < ${at}::timestamp(3) OR ("mirroredAt" = ${at}::timestamp(3) AND "mirrorVersion" <= ${args.version}::int))
+          RETURNING "id"
+        ),
+        exams AS (
+          UPDATE "CaseExam" AS x SET
+            "status" = e."status", "decisionCode" = e."decisionCode", "procedureCode" = e."procedureCode", "approvedUnits" = e."approvedUnits",
+            "servicingNpi" = e."servicingNpi", "decidedBy" = e."decidedBy", "decidedAt" = e."decidedAt"
+          FROM json_to_recordset(${JSON.stringify(exams)}::json) AS e("examIndex" int, "status" text, "decisionCode" text, "procedureCode" text, "approvedUnits" int, "servicingNpi" text, "decidedBy" text, "decidedAt" timestamp(3))
+          WHERE x."caseId" = ${v.caseId}::uuid AND x."examIndex" = e."examIndex" AND EXISTS (SELECT 1 FROM written)
+        ),
+        orders AS (
+          UPDATE "OrderNumber" AS o SET "status" = e."status"
+          FROM json_to_recordset(${JSON.stringify(orders)}::json) AS e("number" text, "status" text)
+          WHERE o."number" = e."number" AND o."status" <> e."status" AND EXISTS (SELECT 1 FROM written)
+        )
+        SELECT EXISTS (SELECT 1 FROM present) AS "present", EXISTS (SELECT 1 FROM written) AS "applied"`;
+      if (!r!.present) throw new Error(`Case ${v.caseId} has no row to mirror into`);
+      if (!r!.applied) {
+        log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, at, version: args.version });
+        return { applied: false };
+      }
+      return { applied: true };
     },
 
     /** Decision letters, information requests and cancellations, to the office that asked; sent once each. */

@@ -157,6 +157,11 @@ test('approved without a servicing provider: the order number comes with the cho
 
   const cancelled = await api.post(`/api/cases/${n}/cancel`, { reason: 'The patient moved away' }, office.auth);
   expect(cancelled.body.exams[0]).toMatchObject({ status: 'CANCELLED', decisionCode: 'C' });
+  const closed = await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n }, include: { exams: true, orders: { orderBy: { sequence: 'asc' } } } });
+  expect(closed).toMatchObject({ status: 'CLOSED', waitingOn: 'NOBODY', closedAt: expect.any(Date) });
+  expect(closed.exams.map((e) => [e.status, e.decisionCode])).toEqual([['CANCELLED', 'C']]);
+  expect(closed.orders.map((o) => o.status)).toEqual(cancelled.body.exams[0].orders.map((o: { status: string }) => o.status));
+  expect(closed.orders.at(-1)!.status).toBe('CANCELLED');
   expect((await api.post(`/api/cases/${n}/cancel`, { reason: 'again' }, office.auth)).status).toBe(409);
   expect(await stack.prisma.auditEvent.count({ where: { action: 'case.servicing_provider_set', details: { path: ['npi'], equals: worcester } } })).toBe(1);
 });
@@ -233,6 +238,26 @@ test('modified by a physician: fewer units than requested (A6)', async () => {
   const modified = await review(n, 'physician-decision', { action: 'MODIFY', exam: 1, approvedUnits: 24, reason: 'Approved for 24 units; request more with a progress report' }, physician);
   expect(modified.status).toBe(200);
   expect(modified.body.exams[0]).toMatchObject({ status: 'APPROVED', decisionCode: 'A6', approvedUnits: 24, requestedUnits: 40 });
+  // The mirror holds the decision column by column, as the answer gives it (lists, queues and
+  // reports read these columns, not the workflow).
+  const row = await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: n }, include: { exams: true, orders: true, events: { orderBy: { seq: 'asc' } } } });
+  expect(row).toMatchObject({ status: 'DECIDED', waitingOn: 'NOBODY', decidedAt: new Date(modified.body.decidedAt), closedAt: null, warnedAt: null, breachedAt: null });
+  expect(row.exams).toEqual([
+    expect.objectContaining({
+      examIndex: 0,
+      status: 'APPROVED',
+      decisionCode: 'A6',
+      procedureCode: '97163',
+      approvedUnits: 24,
+      requestedUnits: 40,
+      servicingNpi: fixtures.massachusettsRehabFacility,
+      decidedBy: team.physician.username,
+      decidedAt: new Date(modified.body.exams[0].decidedAt),
+    }),
+  ]);
+  expect(row.orders.map((o) => [o.number, o.status])).toEqual([[modified.body.exams[0].orders[0].number, 'ACTIVE']]);
+  expect(row.events.map((e) => [e.seq, e.type, e.at.toISOString()])).toEqual(modified.body.events.map((e: { seq: number; type: string; at: string }) => [e.seq, e.type, e.at]));
+  expect((row.view as { exams: unknown[] }).exams).toEqual(modified.body.exams);
 });
 
 test('peer-to-peer: overturned after the call, and not reached in the windows', async () => {
