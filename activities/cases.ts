@@ -1,6 +1,6 @@
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { Prisma } from '../generated/prisma/client';
+import { isUniqueViolation } from '../common/db';
 import type { DraftContent } from '../domain/draft';
 import { newOrderNumber } from '../domain/orders';
 import { normalizeTin } from '../domain/registration';
@@ -81,46 +81,37 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
         };
       });
       const member = review.member!;
+      const now = new Date().toISOString();
+      const rows = exams.map((x) => ({
+        examIndex: x.index,
+        procedureCode: x.procedureCode,
+        requestedUnits: x.requestedUnits ?? null,
+        servicingNpi: x.servicingProviderNpi ?? null,
+        guidelineId: x.guideline?.id ?? null,
+        guidelineVersion: x.guideline?.version ?? null,
+        outcome: x.outcome,
+      }));
       try {
-        await prisma.$transaction([
-          prisma.case.create({
-            data: {
-              id: args.caseId,
-              caseNumber: args.caseNumber,
-              workflowId: args.workflowId,
-              draftId: args.draftId,
-              userId: args.userId,
-              memberId: member.memberId,
-              planId: member.healthPlan.id,
-              state: member.state,
-              program: exams[0]!.program,
-              urgency: args.request.urgency!,
-              orderingNpi: review.orderingProvider!.npi,
-              orderingTin: normalizeTin(review.orderingProvider!.tin)!,
-              status: 'PENDED',
-              waitingOn: 'NOBODY',
-              submittedAt: new Date(args.submittedAt),
-              dueAt: new Date(args.dueAt),
-              request: args.request as object,
-              view: {},
-              exams: {
-                create: exams.map((x) => ({
-                  examIndex: x.index,
-                  procedureCode: x.procedureCode,
-                  status: 'PENDED',
-                  requestedUnits: x.requestedUnits,
-                  servicingNpi: x.servicingProviderNpi,
-                  guidelineId: x.guideline?.id,
-                  guidelineVersion: x.guideline?.version,
-                  outcome: x.outcome,
-                })),
-              },
-            },
-          }),
-          prisma.draft.update({ where: { id: args.draftId }, data: { status: 'SUBMITTED' } }),
-        ]);
+        // One statement (one round trip, atomic on its own): the case, its exams, the draft submitted.
+        await prisma.$executeRaw`
+          WITH opened AS (
+            INSERT INTO "Case" ("id", "caseNumber", "workflowId", "draftId", "userId", "memberId", "planId", "state", "program", "urgency",
+              "orderingNpi", "orderingTin", "status", "waitingOn", "submittedAt", "dueAt", "request", "view", "updatedAt")
+            VALUES (${args.caseId}::uuid, ${args.caseNumber}, ${args.workflowId}, ${args.draftId}::uuid, ${args.userId}::uuid, ${member.memberId},
+              ${member.healthPlan.id}, ${member.state}, ${exams[0]!.program}::"ClinicalProgram", ${args.request.urgency!}, ${review.orderingProvider!.npi},
+              ${normalizeTin(review.orderingProvider!.tin)!}, 'PENDED', 'NOBODY', ${new Date(args.submittedAt).toISOString()}::timestamp(3),
+              ${new Date(args.dueAt).toISOString()}::timestamp(3), ${JSON.stringify(args.request)}::jsonb, '{}'::jsonb, ${now}::timestamp(3))
+            RETURNING "id"
+          ),
+          exams AS (
+            INSERT INTO "CaseExam" ("caseId", "examIndex", "procedureCode", "status", "requestedUnits", "servicingNpi", "guidelineId", "guidelineVersion", "outcome")
+            SELECT opened."id", e."examIndex", e."procedureCode", 'PENDED', e."requestedUnits", e."servicingNpi", e."guidelineId", e."guidelineVersion", e."outcome"
+            FROM opened, json_to_recordset(${JSON.stringify(rows)}::json)
+              AS e("examIndex" int, "procedureCode" text, "requestedUnits" int, "servicingNpi" text, "guidelineId" text, "guidelineVersion" int, "outcome" text)
+          )
+          UPDATE "Draft" SET "status" = 'SUBMITTED', "updatedAt" = ${now}::timestamp(3) WHERE "id" = ${args.draftId}::uuid`;
       } catch (err) {
-        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+        if (!isUniqueViolation(err)) throw err;
         // A retry after the write finds its case there already. Any other case holding the
         // number (or the draft) is a conflict no retry mends: the case must not go on without a row.
         if (!(await prisma.case.findUnique({ where: { id: args.caseId }, select: { id: true } }))) {
@@ -159,7 +150,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
               });
         return answer(row);
       } catch (err) {
-        if (!(err instanceof Prisma.PrismaClientKnownRequestError && err.code === 'P2002')) throw err;
+        if (!isUniqueViolation(err)) throw err;
         return answer(await prisma.orderNumber.findUniqueOrThrow({ where: key }));
       }
     },
