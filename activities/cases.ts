@@ -250,8 +250,11 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       message?: string;
     }): Promise<void> {
       await deliverOnce(deps, currentWorkflowId(), args.purpose, async () => {
-        const c = await prisma.case.findUniqueOrThrow({ where: { id: args.caseId } });
-        const user = await prisma.user.findUniqueOrThrow({ where: { id: c.userId } });
+        // The case and the office user it goes to, in one query.
+        const [c] = await prisma.$queryRaw<{ caseNumber: string; orderingNpi: string; memberId: string; view: unknown; email: string | null; releasedEmail: string | null }[]>`
+          SELECT c."caseNumber", c."orderingNpi", c."memberId", c."view", u."email", u."releasedEmail"
+          FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${args.caseId}::uuid`;
+        if (!c) throw new Error(`Case ${args.caseId} (or its office user) has no row to write the letter from`);
         const physician = await providerByNpi(prisma, c.orderingNpi);
         const view = c.view as unknown as CaseView;
         const link = `${deps.publicBaseUrl}/api/cases/${c.caseNumber}`;
@@ -280,7 +283,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
           peer_to_peer: `A physician reviewer offers a peer-to-peer call with the ordering physician: ${args.message ?? ''}\n\nPropose at least two call windows on the case.`,
         }[args.kind];
         return {
-          to: user.email ?? user.releasedEmail!,
+          to: c.email ?? c.releasedEmail!,
           subject,
           text: [
             `For ${physician?.name ?? `NPI ${c.orderingNpi}`} (ordering provider), case ${c.caseNumber}, member ${c.memberId}`,

@@ -81,6 +81,18 @@ const keyOf = (values: string[]) => [...new Set(values)].sort().join(',');
 export const providerByNpi = (prisma: PrismaClient, npi: string): Promise<Provider | null> =>
   reference(prisma, `provider:${npi}`, () => prisma.provider.findUnique({ where: { npi } }));
 
+/** A health plan's settings (reference data: cached as above). */
+export const planById = (prisma: PrismaClient, id: string): Promise<HealthPlan | null> =>
+  reference(prisma, `plan:${id}`, () => prisma.healthPlan.findUnique({ where: { id } }));
+
+/** The user's health plans and TINs (people's data, read fresh), in one query. */
+async function userAccess(prisma: PrismaClient, userId: string): Promise<{ plans: string[]; tins: string[] }> {
+  const [row] = await prisma.$queryRaw<[{ plans: string[]; tins: string[] }]>`
+    SELECT ARRAY(SELECT "planId" FROM "UserHealthPlan" WHERE "userId" = ${userId}::uuid) AS "plans",
+           ARRAY(SELECT "tin" FROM "UserTin" WHERE "userId" = ${userId}::uuid) AS "tins"`;
+  return row!;
+}
+
 export async function loadGuidelines(prisma: PrismaClient, procedureGroups: string[]): Promise<GuidelineDocument[]> {
   if (!procedureGroups.length) return [];
   return reference(prisma, `guidelines:${keyOf(procedureGroups)}`, async () => {
@@ -107,13 +119,14 @@ export async function reviewRequest(
   if (!d.urgency) add('urgency', 'Choose the urgency: STANDARD, or URGENT when waiting could seriously harm the patient');
 
   // Who: a member of one of the user's plans, covered on the date.
-  const userPlans = (await prisma.userHealthPlan.findMany({ where: { userId: user.id } })).map((p) => p.planId);
+  const access = await userAccess(prisma, user.id);
+  const userPlans = access.plans;
   let member: (Member & { plan: HealthPlan }) | null = null;
   if (!d.memberId?.trim()) add('memberId', "Enter the member id from the member's card");
   else {
     // The member is people's data, read each time; the plan is reference data.
     const row = await prisma.member.findUnique({ where: { id: d.memberId.trim().toUpperCase() } });
-    const plan = row && (await reference(prisma, `plan:${row.planId}`, () => prisma.healthPlan.findUnique({ where: { id: row.planId } })));
+    const plan = row && (await planById(prisma, row.planId));
     member = row && plan ? { ...row, plan } : null;
     if (!member || !userPlans.includes(member.planId)) {
       add('memberId', `No member ${d.memberId.trim()} in your health plans: check the id on the member's card`);
@@ -135,7 +148,7 @@ export async function reviewRequest(
   } else {
     const npi = d.orderingProviderNpi.trim();
     ordering = await providerByNpi(prisma, npi);
-    const tins = (await prisma.userTin.findMany({ where: { userId: user.id } })).map((t) => t.tin);
+    const tins = access.tins;
     if (!ordering || ordering.kind !== 'ORDERING_PHYSICIAN') {
       add('orderingProviderNpi', `NPI ${d.orderingProviderNpi} is not an ordering physician in the provider directory`);
       ordering = null;

@@ -114,7 +114,7 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   // Another request for the member and procedure while the order is active: that order.
   const dup = await submit(lumbarMri({ memberId }));
   expect(dup.res.status).toBe(200);
-  expect(dup.view.duplicateOf).toMatchObject({ caseNumber: view.caseNumber, orderNumber: exam.orders[0].number });
+  expect(dup.view.duplicateOf).toEqual({ caseNumber: view.caseNumber, orderNumber: exam.orders[0].number, procedureCode: exam.procedureCode, expiresAt: exam.orders[0].expiresAt });
   expect(await stack.prisma.orderNumber.count({ where: { case: { memberId } } })).toBe(1);
 });
 

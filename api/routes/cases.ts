@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { audit } from '../../common/audit';
 import { searchAttributes } from '../../common/searchAttributes';
-import { reviewRequest } from '../../activities/requestChecks';
+import { planById, reviewRequest } from '../../activities/requestChecks';
 import type { DraftContent } from '../../domain/draft';
 import { caseNumberOf } from '../../domain/orders';
 import type { PrismaClient } from '../../common/db';
@@ -195,24 +195,26 @@ export function caseRoutes(ctx: ApiContext) {
         if (!review.ready) {
           throw new HttpError(422, 'draft_has_problems', `Fix ${review.problems.length} problem(s) first`, { problems: review.problems });
         }
-        const plan = await prisma.healthPlan.findUniqueOrThrow({ where: { id: review.member!.healthPlan.id } });
+        const plan = await planById(prisma, review.member!.healthPlan.id);
+        if (!plan) throw new Error(`Health plan ${review.member!.healthPlan.id} of member ${review.member!.memberId} is not in the database`);
 
         // The same member and procedure with an active order: that order, not a new case.
         if (plan.returnActiveOrderForDuplicate) {
           const codes = review.exams.map((e) => e.procedure!.code);
-          const actives = await prisma.orderNumber.findMany({
-            where: { status: 'ACTIVE', case: { memberId: review.member!.memberId } },
-            include: { case: { include: { exams: true } } },
-            orderBy: { issuedAt: 'desc' },
-          });
-          const match = actives
-            .map((o) => ({ active: o, exam: o.case.exams.find((e) => e.examIndex === o.examIndex && codes.includes(e.procedureCode)) }))
-            .find((m) => m.exam);
-          if (match) {
-            const { active, exam } = match as { active: (typeof actives)[number]; exam: NonNullable<(typeof match)['exam']> };
+          // One query (the newest such order), not the member's orders with their cases and exams.
+          const [active] = await prisma.$queryRaw<{ caseId: string; number: string; procedureCode: string; expiresAt: Date }[]>`
+            SELECT o."caseId", o."number", e."procedureCode", o."expiresAt"
+            FROM "OrderNumber" o
+            JOIN "Case" c ON c."id" = o."caseId"
+            JOIN "CaseExam" e ON e."caseId" = o."caseId" AND e."examIndex" = o."examIndex"
+            WHERE o."status" = 'ACTIVE' AND c."memberId" = ${review.member!.memberId} AND e."procedureCode" = ANY(${codes}::text[])
+            ORDER BY o."issuedAt" DESC
+            LIMIT 1`;
+          if (active) {
+            const c = await prisma.case.findUniqueOrThrow({ where: { id: active.caseId } });
             res.locals.status = 200;
-            const view = await viewOf(active.case);
-            return { ...view, duplicateOf: { caseNumber: active.case.caseNumber, orderNumber: active.number, procedureCode: exam.procedureCode, expiresAt: active.expiresAt.toISOString() } };
+            const view = await viewOf(c);
+            return { ...view, duplicateOf: { caseNumber: c.caseNumber, orderNumber: active.number, procedureCode: active.procedureCode, expiresAt: active.expiresAt.toISOString() } };
           }
         }
 
