@@ -16,6 +16,11 @@ export interface EmailReceipt {
   messageId: string;
   /** True when an earlier attempt had already sent it and this call sent nothing. */
   alreadySent: boolean;
+  /**
+   * With `waitMs`: the SMTP server had not accepted it within that time. The send goes on in this
+   * process; the next attempt for the same email waits for it and sends nothing more if it got through.
+   */
+  stillSending?: true;
 }
 
 export function createTransport(smtpUrl: string): Transporter {
@@ -33,22 +38,35 @@ export interface MailDeps {
 }
 
 /**
+ * Attempts running in this process, by workflow and purpose: each resolves true once the SMTP
+ * server has accepted its message. An attempt that stopped waiting (`waitMs`), or whose activity
+ * timed out, is still running here, and the next attempt of the same email must not send beside it.
+ * An entry leaves when its attempt has recorded the delivery or failed; one whose message was
+ * accepted but could not be recorded stays, so that the next attempt only records it.
+ */
+const attempts = new Map<string, Promise<boolean>>();
+
+/**
  * Sends an email at most once per (workflow, purpose), however often the calling activity is
  * retried: the EmailDelivery row is the idempotency record. Once the SMTP server has accepted
  * the message, nothing may make the retry send it again:
  * - the activity heartbeats "accepted" at once, and Temporal hands that to the next attempt,
  *   which then only records the delivery (a database outage after the send cost a copy before);
+ * - an attempt still running in this process is waited for (see `attempts`);
  * - recording SENT is tried again for the rest of the attempt before giving up.
  * The one window left is a crash between the SMTP server accepting the message and that
  * heartbeat reaching Temporal (milliseconds); the retry then sends again with the same
  * Message-ID, which lets mail systems recognise the copy.
  * `compose` runs only when the email still has to be sent (it may create what the email links to).
+ * `waitMs`: answer `stillSending` rather than wait longer for the SMTP server (a first try that
+ * must not hold its caller; the durable retry after it learns the outcome).
  */
 export async function deliverOnce(
   deps: MailDeps,
   workflowId: string,
   purpose: string,
   compose: () => Promise<Omit<Email, 'purpose'>> | Omit<Email, 'purpose'>,
+  opts: { waitMs?: number } = {},
 ): Promise<EmailReceipt> {
   const { prisma, transport, from } = deps;
   const key = { workflowId, purpose };
@@ -58,30 +76,60 @@ export async function deliverOnce(
   const accepted: SendProgress = { smtpAccepted: messageId };
   const markSent = () => recordSent(prisma, key, () => activity?.heartbeat(accepted), activity?.info.startToCloseTimeoutMs);
 
-  if (acceptedEarlier(activity, messageId)) {
+  const earlier = attempts.get(digest);
+  if (acceptedEarlier(activity, messageId) || (earlier && (await earlier))) {
     await markSent();
+    if (attempts.get(digest) === earlier) attempts.delete(digest);
     return { messageId, alreadySent: true };
   }
-  const existing = await prisma.emailDelivery.findUnique({ where: { workflowId_purpose: key } });
-  if (existing?.status === 'SENT') {
-    await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { attempts: { increment: 1 } } });
-    return { messageId, alreadySent: true };
-  }
-  const email = await compose();
-  await prisma.emailDelivery.upsert({
-    where: { workflowId_purpose: key },
-    create: { ...key, recipient: email.to, subject: email.subject, messageId, attempts: 1 },
-    update: { attempts: { increment: 1 }, recipient: email.to, subject: email.subject },
-  });
+  let smtpAccepted!: (yes: boolean) => void;
+  const entry = new Promise<boolean>((resolve) => (smtpAccepted = resolve));
+  attempts.set(digest, entry);
+  const attempt = (async () => {
+    let sent = false;
+    try {
+      const existing = await prisma.emailDelivery.findUnique({ where: { workflowId_purpose: key } });
+      if (existing?.status === 'SENT') {
+        await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { attempts: { increment: 1 } } });
+        return true;
+      }
+      const email = await compose();
+      await prisma.emailDelivery.upsert({
+        where: { workflowId_purpose: key },
+        create: { ...key, recipient: email.to, subject: email.subject, messageId, attempts: 1 },
+        update: { attempts: { increment: 1 }, recipient: email.to, subject: email.subject },
+      });
+      try {
+        await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
+      } catch (err) {
+        await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { lastError: String(err) } });
+        throw err;
+      }
+      sent = true;
+      smtpAccepted(true);
+      activity?.heartbeat(accepted);
+      await markSent();
+      if (attempts.get(digest) === entry) attempts.delete(digest);
+      return false;
+    } finally {
+      if (!sent) {
+        smtpAccepted(false);
+        if (attempts.get(digest) === entry) attempts.delete(digest);
+      }
+    }
+  })();
+  const receipt = (alreadySent: boolean): EmailReceipt => ({ messageId, alreadySent });
+  if (opts.waitMs === undefined) return receipt(await attempt);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), opts.waitMs)));
   try {
-    await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
-  } catch (err) {
-    await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { lastError: String(err) } });
-    throw err;
+    const outcome = await Promise.race([attempt, late]);
+    if (outcome !== 'late') return receipt(outcome);
+    attempt.catch(() => undefined); // its failure is the next attempt's to meet
+    return { messageId, alreadySent: false, stillSending: true };
+  } finally {
+    clearTimeout(timer);
   }
-  activity?.heartbeat(accepted);
-  await markSent();
-  return { messageId, alreadySent: false };
 }
 
 interface SendProgress {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createTransport, mailActivities, type Email, type EmailReceipt } from '../activities/mail';
+import { SMTPServer } from 'smtp-server';
+import { createTransport, deliverOnce, mailActivities, type Email, type EmailReceipt } from '../activities/mail';
 import { createPrisma } from '../common/db';
 import { testEnv } from './support/env';
 import { Mailbox } from './support/mailbox';
@@ -62,4 +63,39 @@ test('a mail server that refuses leaves the failure recorded, and the retry send
   expect(sent).toMatchObject({ status: 'SENT', attempts: 2, lastError: null });
   down.close();
   up.close();
+});
+
+test('a first try that stops waiting for a slow mail server: the retrying step waits for it and sends nothing more', async () => {
+  // A real SMTP server that takes 1.5 s to accept each message.
+  const received: string[] = [];
+  const slow = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, _session, done) {
+      let raw = '';
+      stream.on('data', (d: Buffer) => (raw += d.toString()));
+      stream.on('end', () => setTimeout(() => (received.push(raw), done()), 1500));
+    },
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => slow.listen(port, '127.0.0.1', resolve));
+  const transport = createTransport(`smtp://127.0.0.1:${port}`);
+  const deps = { prisma, transport, from: 'test@prior-auth.local' };
+  const workflowId = `test-${randomUUID()}`;
+  let composed = 0;
+  const compose = () => (composed++, { to: `office-${randomUUID()}@example.org`, subject: 'Decision', text: 'Approved.' });
+  try {
+    const first = await deliverOnce(deps, workflowId, 'decision-2', compose, { waitMs: 200 });
+    expect(first).toMatchObject({ alreadySent: false, stillSending: true });
+    const retried = await deliverOnce(deps, workflowId, 'decision-2', compose);
+    expect(retried).toEqual({ messageId: first.messageId, alreadySent: true });
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(received).toHaveLength(1);
+    expect(composed).toBe(1);
+    const row = await prisma.emailDelivery.findUniqueOrThrow({ where: { workflowId_purpose: { workflowId, purpose: 'decision-2' } } });
+    expect(row).toMatchObject({ status: 'SENT', attempts: 1, lastError: null });
+  } finally {
+    transport.close();
+    await new Promise<void>((resolve) => slow.close(() => resolve()));
+  }
 });
