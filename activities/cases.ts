@@ -23,6 +23,15 @@ export interface OpenedExam {
   reasons: string[];
   ruleIds: string[];
   guideline?: { id: string; version: number };
+  /** The first order number, when the opening issued it (caseWorkflowV3: guideline MET, servicing provider known). */
+  order?: IssuedOrder;
+}
+
+/** An order number as issued: the number and its validity. */
+export interface IssuedOrder {
+  number: string;
+  issuedAt: string;
+  expiresAt: string;
 }
 
 const EXAM_WORDS: Record<string, string> = {
@@ -51,6 +60,11 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       request: DraftContent;
       submittedAt: string;
       dueAt: string;
+      /**
+       * Issue the first order number of every exam the guideline approves whose servicing provider
+       * is known, in the same statement as the case (caseWorkflowV3): no step of its own for it.
+       */
+      firstOrders?: { validityMs: number };
     }): Promise<{ exams: OpenedExam[] }> {
       const review = await reviewRequest(prisma, { id: args.userId }, args.request, args.submittedAt.slice(0, 10));
       if (!review.ready) {
@@ -81,7 +95,14 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
         };
       });
       const member = review.member!;
-      const now = new Date().toISOString();
+      const issuedAt = new Date();
+      const now = issuedAt.toISOString();
+      const orders = args.firstOrders
+        ? exams
+            .filter((x) => x.outcome === 'MET' && x.servicingProviderNpi)
+            .map((x) => ({ examIndex: x.index, number: newOrderNumber(), issuedAt: now, expiresAt: new Date(issuedAt.getTime() + args.firstOrders!.validityMs).toISOString() }))
+        : [];
+      let issued = orders;
       const rows = exams.map((x) => ({
         examIndex: x.index,
         procedureCode: x.procedureCode,
@@ -108,6 +129,11 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
             SELECT opened."id", e."examIndex", e."procedureCode", 'PENDED', e."requestedUnits", e."servicingNpi", e."guidelineId", e."guidelineVersion", e."outcome"
             FROM opened, json_to_recordset(${JSON.stringify(rows)}::json)
               AS e("examIndex" int, "procedureCode" text, "requestedUnits" int, "servicingNpi" text, "guidelineId" text, "guidelineVersion" int, "outcome" text)
+          ),
+          orders AS (
+            INSERT INTO "OrderNumber" ("number", "caseId", "examIndex", "sequence", "status", "issuedAt", "expiresAt")
+            SELECT o."number", opened."id", o."examIndex", 1, 'ACTIVE', o."issuedAt", o."expiresAt"
+            FROM opened, json_to_recordset(${JSON.stringify(orders)}::json) AS o("examIndex" int, "number" text, "issuedAt" timestamp(3), "expiresAt" timestamp(3))
           )
           UPDATE "Draft" SET "status" = 'SUBMITTED', "updatedAt" = ${now}::timestamp(3) WHERE "id" = ${args.draftId}::uuid`;
       } catch (err) {
@@ -115,12 +141,26 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
         // A retry after the write finds its case there already. Any other case holding the
         // number (or the draft) is a conflict no retry mends: the case must not go on without a row.
         if (!(await prisma.case.findUnique({ where: { id: args.caseId }, select: { id: true } }))) {
+          // A random order number that another order already holds (60 bits: next to never) is
+          // mended by the retry, which draws new ones.
+          if (orders.length && (await prisma.orderNumber.count({ where: { number: { in: orders.map((o) => o.number) } } }))) {
+            throw new Error(`Case ${args.caseNumber}: an order number drawn for it is taken; the retry draws another`);
+          }
           throw ApplicationFailure.create({
             type: 'CaseConflict',
             nonRetryable: true,
             message: `Case ${args.caseNumber} cannot be written: another case already has its case number or its draft (${args.draftId})`,
           });
         }
+        // Our own earlier write: its order numbers, not the ones drawn now, are the case's.
+        if (orders.length) {
+          const written = await prisma.orderNumber.findMany({ where: { caseId: args.caseId, sequence: 1 } });
+          issued = written.map((o) => ({ examIndex: o.examIndex, number: o.number, issuedAt: o.issuedAt.toISOString(), expiresAt: o.expiresAt.toISOString() }));
+        }
+      }
+      for (const { examIndex, ...order } of issued) {
+        const x = exams.find((e) => e.index === examIndex);
+        if (x) x.order = order;
       }
       return { exams };
     },
@@ -241,62 +281,78 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       return { applied: true };
     },
 
-    /** Decision letters, information requests and cancellations, to the office that asked; sent once each. */
+    /**
+     * Decision letters, information requests and cancellations, to the office that asked; sent once
+     * each. With `waitMs` it is a first try that must not hold the workflow task it runs in: it waits
+     * that long for the SMTP server and answers `sent: false` rather than fail, and the workflow
+     * hands the letter to a retrying step (the same activity without `waitMs`), which waits for
+     * this try if it is still sending and sends nothing more if it got through.
+     */
     async sendCaseEmail(args: {
       caseId: string;
       purpose: string;
       kind: 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer';
       examIndexes: number[];
       message?: string;
-    }): Promise<void> {
-      await deliverOnce(deps, currentWorkflowId(), args.purpose, async () => {
-        // The case and the office user it goes to, in one query.
-        const [c] = await prisma.$queryRaw<{ caseNumber: string; orderingNpi: string; memberId: string; view: unknown; email: string | null; releasedEmail: string | null }[]>`
-          SELECT c."caseNumber", c."orderingNpi", c."memberId", c."view", u."email", u."releasedEmail"
-          FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${args.caseId}::uuid`;
-        if (!c) throw new Error(`Case ${args.caseId} (or its office user) has no row to write the letter from`);
-        const physician = await providerByNpi(prisma, c.orderingNpi);
-        const view = c.view as unknown as CaseView;
-        const link = `${deps.publicBaseUrl}/api/cases/${c.caseNumber}`;
-        const lines = (view.exams ?? [])
-          .filter((e) => args.examIndexes.includes(e.index))
-          .flatMap((e) => {
-            const order = e.orders.find((o) => o.status === 'ACTIVE');
-            return [
-              `Exam ${e.index + 1}: ${e.procedureCode} ${e.procedureDescription}: ${EXAM_WORDS[e.status]} (decision ${e.decisionCode})`,
-              ...e.decisionReasons.map((r) => `  Reason: ${r}`),
-              ...(e.guidelineReference ? [`  Guideline: ${e.guidelineReference}`] : []),
-              ...(e.approvedUnits !== undefined && e.requestedUnits !== undefined && e.status === 'APPROVED' ? [`  Units approved: ${e.approvedUnits} of ${e.requestedUnits}`] : []),
-              ...(order ? [`  Order number: ${order.number}, valid until ${order.expiresAt.slice(0, 10)}. An order number does not guarantee payment.`] : []),
-            ];
-          });
-        const subject = {
-          decision: `Prior authorization decision for case ${c.caseNumber}`,
-          info_request: `Information needed for case ${c.caseNumber}`,
-          cancelled: `Case ${c.caseNumber} cancelled`,
-          peer_to_peer: `Peer-to-peer review offered for case ${c.caseNumber}`,
-        }[args.kind];
-        const intro = {
-          decision: 'The health plan has decided on the request below.',
-          info_request: `A reviewer needs more information to decide:\n\n${args.message ?? ''}\n\nAdd it as Additional Information on the case. If it does not arrive in time, a physician reviews the case as it is.`,
-          cancelled: `The request below was cancelled: ${args.message ?? ''}`,
-          peer_to_peer: `A physician reviewer offers a peer-to-peer call with the ordering physician: ${args.message ?? ''}\n\nPropose at least two call windows on the case.`,
-        }[args.kind];
-        return {
-          to: c.email ?? c.releasedEmail!,
-          subject,
-          text: [
-            `For ${physician?.name ?? `NPI ${c.orderingNpi}`} (ordering provider), case ${c.caseNumber}, member ${c.memberId}`,
-            '',
-            intro,
-            '',
-            ...lines,
-            '',
-            `The case: ${link}`,
-            'If you disagree with a denial, you may appeal; the letter above gives the reason and the guideline applied.',
-          ].join('\n'),
-        };
+      waitMs?: number;
+    }): Promise<{ sent: boolean; kind: string }> {
+      const firstTry = args.waitMs !== undefined;
+      const receipt = await deliverOnce(deps, currentWorkflowId(), args.purpose, () => composeLetter(args), { waitMs: args.waitMs }).catch((err: unknown) => {
+        if (!firstTry) throw err;
+        log.warn('letter not sent on its first try: the retrying step takes it', { caseId: args.caseId, purpose: args.purpose, error: String(err) });
+        return undefined;
       });
+      return { sent: !!receipt && !receipt.stillSending, kind: args.kind };
     },
   };
+
+  /** A case letter from the case as the mirror holds it, to the office user who submitted it. */
+  async function composeLetter(args: { caseId: string; kind: 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer'; examIndexes: number[]; message?: string }) {
+    // The case and the office user it goes to, in one query.
+    const [c] = await prisma.$queryRaw<{ caseNumber: string; orderingNpi: string; memberId: string; view: unknown; email: string | null; releasedEmail: string | null }[]>`
+      SELECT c."caseNumber", c."orderingNpi", c."memberId", c."view", u."email", u."releasedEmail"
+      FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${args.caseId}::uuid`;
+    if (!c) throw new Error(`Case ${args.caseId} (or its office user) has no row to write the letter from`);
+    const physician = await providerByNpi(prisma, c.orderingNpi);
+    const view = c.view as unknown as CaseView;
+    const link = `${deps.publicBaseUrl}/api/cases/${c.caseNumber}`;
+    const lines = (view.exams ?? [])
+      .filter((e) => args.examIndexes.includes(e.index))
+      .flatMap((e) => {
+        const order = e.orders.find((o) => o.status === 'ACTIVE');
+        return [
+          `Exam ${e.index + 1}: ${e.procedureCode} ${e.procedureDescription}: ${EXAM_WORDS[e.status]} (decision ${e.decisionCode})`,
+          ...e.decisionReasons.map((r) => `  Reason: ${r}`),
+          ...(e.guidelineReference ? [`  Guideline: ${e.guidelineReference}`] : []),
+          ...(e.approvedUnits !== undefined && e.requestedUnits !== undefined && e.status === 'APPROVED' ? [`  Units approved: ${e.approvedUnits} of ${e.requestedUnits}`] : []),
+          ...(order ? [`  Order number: ${order.number}, valid until ${order.expiresAt.slice(0, 10)}. An order number does not guarantee payment.`] : []),
+        ];
+      });
+    const subject = {
+      decision: `Prior authorization decision for case ${c.caseNumber}`,
+      info_request: `Information needed for case ${c.caseNumber}`,
+      cancelled: `Case ${c.caseNumber} cancelled`,
+      peer_to_peer: `Peer-to-peer review offered for case ${c.caseNumber}`,
+    }[args.kind];
+    const intro = {
+      decision: 'The health plan has decided on the request below.',
+      info_request: `A reviewer needs more information to decide:\n\n${args.message ?? ''}\n\nAdd it as Additional Information on the case. If it does not arrive in time, a physician reviews the case as it is.`,
+      cancelled: `The request below was cancelled: ${args.message ?? ''}`,
+      peer_to_peer: `A physician reviewer offers a peer-to-peer call with the ordering physician: ${args.message ?? ''}\n\nPropose at least two call windows on the case.`,
+    }[args.kind];
+    return {
+      to: c.email ?? c.releasedEmail!,
+      subject,
+      text: [
+        `For ${physician?.name ?? `NPI ${c.orderingNpi}`} (ordering provider), case ${c.caseNumber}, member ${c.memberId}`,
+        '',
+        intro,
+        '',
+        ...lines,
+        '',
+        `The case: ${link}`,
+        'If you disagree with a denial, you may appeal; the letter above gives the reason and the guideline applied.',
+      ].join('\n'),
+    };
+  }
 }

@@ -94,14 +94,23 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   expect(letter!.text).toContain(`Order number: ${exam.orders[0].number}`);
   expect(letter!.text).toContain('does not guarantee payment');
 
-  // A new case runs as caseWorkflowV2: no patch markers (nor the TemporalChangeVersion each
-  // would set), and RecordType comes with the start, not from an upsert.
+  // A new case runs as caseWorkflowV3: no patch markers (nor the TemporalChangeVersion each
+  // would set), and RecordType comes with the start, not from an upsert. Approved at once, it is
+  // one workflow task: the opening issued the order number, and the letter went out inside the
+  // task (a local activity), with no activity and no second task.
   const handle = stack.temporal.workflow.getHandle((await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: view.caseNumber } })).workflowId);
   const described = await handle.describe();
-  expect(described.type).toBe('caseWorkflowV2');
+  expect(described.type).toBe('caseWorkflowV3');
   expect(described.typedSearchAttributes.get(searchAttributes.RecordType)).toBe('CASE');
   const events = (await handle.fetchHistory()).events!;
   expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
+  expect(events.filter((e) => e.workflowTaskCompletedEventAttributes)).toHaveLength(1);
+  expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
+  const localSteps = events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    return marker?.markerName === 'core_local_activity' ? [(defaultPayloadConverter.fromPayload(marker.details!.data!.payloads![0]!) as { activity_type: string }).activity_type] : [];
+  });
+  expect(localSteps).toEqual(['openCase', 'mirrorCase', 'sendCaseEmail']);
   const upserted = events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
   expect(upserted).toContain('RecordStatus');
   expect(upserted).not.toContain('RecordType');

@@ -286,6 +286,14 @@ test('every committed history replays on the current workflow code', async () =>
       'case-provider-chosen-then-extended-v2.json',
       'case-support-resync-and-cancel-v2.json',
       'case-peer-to-peer-overturned-v2.json',
+      // Since new cases start as caseWorkflowV3 (an auto-approval in one workflow task):
+      'case-approved-at-once-v3.json',
+      'case-provider-chosen-then-extended-v3.json',
+      'case-support-resync-and-cancel-v3.json',
+      'case-peer-to-peer-overturned-v3.json',
+      'case-approved-letter-resent-v3.json',
+      // Recorded by the support console's suite: a letter's first try handed to the retrying step.
+      'case-letter-handed-to-retrying-step-v3.json',
     ]),
   );
   for (const file of files) {

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { totpCode } from '../domain/mfa';
 import { members } from '../prisma/seed/reference';
 import { testEnv } from './support/env';
@@ -88,6 +89,10 @@ test('mail server down: the office still gets its order number at once; the deci
     const item = await eventually(() => stuckOf(c.workflowId), (s) => !!s?.reasons.some((r) => r.kind === 'ACTIVITY_RETRYING' && (r.attempts ?? 0) >= 3), 20_000);
     const reason = item!.reasons.find((r) => r.kind === 'ACTIVITY_RETRYING')!;
     expect(reason.text).toMatch(/^decision letter email failing for \d+ s \(\d+ attempts\): SMTP connection refused$/);
+    // The letter's first try, inside the workflow task that answered the office, gave it to the
+    // retrying step that support sees failing.
+    const told = (await api.get(`/api/support/workflows/${c.workflowId}`, team.support.auth)).body.timeline.map((e: { text: string }) => e.text);
+    expect(told).toEqual(expect.arrayContaining(['decision letter email: not sent on its first try, handed to a retrying step', 'decision letter email: started']));
     const listed = await cli(['stuck']);
     expect(listed.code).toBe(0);
     expect(listed.out).toContain(`CASE ${c.caseNumber}`);
@@ -110,6 +115,10 @@ test('mail server down: the office still gets its order number at once; the deci
   }
   await stack.mailbox.waitFor(office.email, { match: (m) => m.subject === `Prior authorization decision for case ${c.caseNumber}` });
   await eventually(() => stuckOf(c.workflowId), (s) => !s, 10_000);
+  // The path of a letter handed to the retrying step replays (the replay suite keeps this history).
+  const history = await stack.temporal.workflow.getHandle(c.workflowId).fetchHistory();
+  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: testEnv('bundlePath') } }, history, 'letter handed to the retrying step')).resolves.toBeUndefined();
+  if (process.env.RECORD_HISTORIES) writeFileSync(path.join(__dirname, 'histories', 'case-letter-handed-to-retrying-step-v3.json'), historyToJSON(history));
   expect(await stuckOf(c.workflowId)).toBeUndefined();
   await new Promise((r) => setTimeout(r, 500));
   expect(await letters(c.caseNumber)).toHaveLength(1);
@@ -184,7 +193,7 @@ test('the case view tells the history in plain words, with pending timers, email
   const v = (await api.get(`/api/support/workflows/${c.workflowId}`, team.support.auth)).body;
   expect(v).toMatchObject({ recordType: 'CASE', execution: 'RUNNING', status: 'PENDED_NURSE', waitingOn: 'NURSE', record: { caseNumber: c.caseNumber }, mirror: { matches: true } });
   const texts = v.timeline.map((e: { text: string }) => e.text);
-  expect(texts).toEqual(expect.arrayContaining(['started (caseWorkflowV2)', 'opening the case (checking the request and its guidelines): done', 'saving the case to the database: done', 'status PENDED_NURSE, waiting on a nurse review']));
+  expect(texts).toEqual(expect.arrayContaining(['started (caseWorkflowV3)', 'opening the case (checking the request and its guidelines): done', 'saving the case to the database: done', 'status PENDED_NURSE, waiting on a nurse review']));
   expect(texts.join('\n')).not.toMatch(/WorkflowTask|workflowTask/);
   expect(v.timers).toEqual([{ timerId: expect.any(String), firesAt: expect.any(String), what: 'the warning to the supervisor queue' }]);
   expect(v.webUiUrl).toBe(`${stack.config.TEMPORAL_UI_URL}/namespaces/default/workflows/${c.workflowId}/${v.runId}/history`);

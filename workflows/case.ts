@@ -14,7 +14,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { OpenedExam } from '../activities/cases';
+import type { IssuedOrder, OpenedExam } from '../activities/cases';
 import { stampTime } from './requestTime';
 import type { DraftContent } from '../domain/draft';
 import { searchAttributes } from '../common/searchAttributes';
@@ -158,6 +158,14 @@ const checks = proxyActivities<Activities>({ startToCloseTimeout: '25s', retry: 
 // round trip through the server for each (the office waits for them at submission).
 const localSteps = proxyLocalActivities<Activities>({ startToCloseTimeout: '25s', retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 } });
 const localChecks = proxyLocalActivities<Activities>({ startToCloseTimeout: '25s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ProviderRefused'] } });
+/**
+ * A letter's first try (caseWorkflowV3), inside the workflow task that decided it: the answer
+ * waits for it (a pooled SMTP send takes milliseconds) and the case needs no task of its own for
+ * its letter. It waits at most LETTER_WAIT_MS for the mail server and is not retried; a letter not
+ * sent by then goes to the retrying activity, which nobody waits for.
+ */
+const letterFirstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '20s', retry: { maximumAttempts: 1 } });
+const LETTER_WAIT_MS = 2_000;
 
 const refuse = (message: string): never => {
   throw new Error(message);
@@ -169,7 +177,7 @@ const refuse = (message: string): never => {
  * as this type.
  */
 export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
-  return runCase(input, false);
+  return runCase(input, 1);
 }
 
 /**
@@ -181,11 +189,27 @@ export async function caseWorkflow(input: CaseInput): Promise<CaseView> {
  * A new workflow type rather than another patch: a patch would itself add a marker.
  */
 export async function caseWorkflowV2(input: CaseInput): Promise<CaseView> {
-  return runCase(input, true);
+  return runCase(input, 2);
 }
 
-async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
+/**
+ * The case workflow for new cases: an auto-approved case is one workflow task. The opening issues
+ * the first order numbers in its own statement (no step of their own), and a letter is tried once
+ * inside the task that decided it, before the answer (no activity and no second task when the mail
+ * server takes it; one not sent is handed to the retrying activity, which neither the answer nor
+ * the case's next step waits for). Eleven events an auto-approval instead of seventeen.
+ */
+export async function caseWorkflowV3(input: CaseInput): Promise<CaseView> {
+  return runCase(input, 3);
+}
+
+/** Which release a run follows: 1 caseWorkflow (with its patches), 2 caseWorkflowV2, 3 caseWorkflowV3. */
+type Generation = 1 | 2 | 3;
+
+async function runCase(input: CaseInput, generation: Generation): Promise<CaseView> {
   const { caseId, policy } = input;
+  const current = generation >= 2;
+  const oneTask = generation >= 3;
   // Opening, order numbers, mirror writes and provider checks are local activities since this
   // patch; histories recorded before it replay with the activities they scheduled.
   const local = current || patched('local-activity-steps');
@@ -216,6 +240,7 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
   let mirrorWrites = 0; // numbers each mirror write (with the workflow's time), so the database keeps the newest view
   let shownState: string | undefined; // status and waiting-on last shown in the search attributes
   const pendingEvents: CaseEvent[] = [];
+  const lettersSending: Promise<unknown>[] = []; // letters handed to the retrying activity (V3), awaited before the end
 
   // A stamp in an update handler is the time the update was asked for (recorded with it, see
   // requestTime.ts), never before the case's latest event, so the timeline reads in order.
@@ -265,23 +290,23 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
     changes++;
   };
 
-  /** Approves an exam: an order number at once if the servicing provider is known. */
-  const approve = async (e: ExamView, code: 'A1' | 'A6', by: string, reasons: string[]) => {
+  /** Approves an exam: an order number at once if the servicing provider is known (`issued`: the opening issued it). */
+  const approve = async (e: ExamView, code: 'A1' | 'A6', by: string, reasons: string[], issued?: IssuedOrder) => {
     e.decisionCode = code;
     e.decisionReasons = reasons;
     e.decidedBy = by;
     e.decidedAt = now();
     if (e.servicingProviderNpi) {
       e.status = 'APPROVED';
-      await issueOrder(e, by);
+      await issueOrder(e, by, issued);
     } else {
       e.status = 'APPROVED_AWAITING_PROVIDER';
       event(by, 'approved', `${e.procedureCode} approved (${code}); choose the servicing provider to get the order number`, e.index);
     }
   };
-  const issueOrder = async (e: ExamView, by: string) => {
+  const issueOrder = async (e: ExamView, by: string, issued?: IssuedOrder) => {
     const sequence = e.orders.length + 1;
-    const o = await steps.issueOrderNumber({ caseId, examIndex: e.index, sequence, validityMs: msToNumber(policy.orderValidity) });
+    const o = issued ?? (await steps.issueOrderNumber({ caseId, examIndex: e.index, sequence, validityMs: msToNumber(policy.orderValidity) }));
     e.orders.push({ number: o.number, sequence, status: 'ACTIVE', issuedAt: o.issuedAt, expiresAt: o.expiresAt });
     event(by, 'order_issued', `Order number ${o.number} for ${e.procedureCode}, valid until ${o.expiresAt.slice(0, 10)}`, e.index);
   };
@@ -298,7 +323,23 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
     // The letter is composed from the mirror: bring it up to date first.
     await settle();
     const seq = view.events.length;
-    await acts.sendCaseEmail({ caseId, purpose: `${kind}-${seq}`, kind, examIndexes, message });
+    await sendLetter({ caseId, purpose: `${kind}-${seq}`, kind, examIndexes, message });
+  };
+  /**
+   * As released (V1, V2): the retrying activity, awaited. V3: a first try in this workflow task; a
+   * letter it did not send goes to the retrying activity without holding the caller, and the
+   * workflow ends only once it is sent.
+   */
+  const sendLetter = async (args: { caseId: string; purpose: string; kind: LetterKind; examIndexes: number[]; message?: string }) => {
+    if (!oneTask) {
+      await acts.sendCaseEmail(args);
+      return;
+    }
+    const first = await letterFirstTry.sendCaseEmail({ ...args, waitMs: LETTER_WAIT_MS }).catch(() => ({ sent: false }));
+    if (first.sent) return;
+    const retrying = acts.sendCaseEmail(args);
+    retrying.catch(() => undefined); // failed for good: the workflow fails at its end, where it awaits it
+    lettersSending.push(retrying);
   };
 
   const requireRole = (actor: Actor, ...roles: (StaffRole | 'SUPPORT')[]) => {
@@ -586,7 +627,7 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
       await settle();
       const message =
         kind === 'info_request' ? view.infoRequest?.message : kind === 'cancelled' ? view.exams.find((e) => e.status === 'CANCELLED')?.decisionReasons[0] : undefined;
-      await acts.sendCaseEmail({ caseId, purpose: `${purpose}-resend-${view.events.length}`, kind, examIndexes: view.exams.map((e) => e.index), message });
+      await sendLetter({ caseId, purpose: `${purpose}-resend-${view.events.length}`, kind, examIndexes: view.exams.map((e) => e.index), message });
       return view;
     },
     {
@@ -614,21 +655,28 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
 
   // 1. Open: evaluate every exam against its guideline, persist, first determination.
   if (!current) upsertSearchAttributes([{ key: searchAttributes.RecordType, value: 'CASE' }]);
-  const start = await steps.openCase({ ...input, workflowId: workflowInfo().workflowId, submittedAt: view.submittedAt, dueAt: view.dueAt });
+  const start = await steps.openCase({
+    ...input,
+    workflowId: workflowInfo().workflowId,
+    submittedAt: view.submittedAt,
+    dueAt: view.dueAt,
+    ...(oneTask ? { firstOrders: { validityMs: msToNumber(policy.orderValidity) } } : {}),
+  });
   event('office', 'submitted', `Request submitted with ${start.exams.length} exam(s)`);
-  for (const o of start.exams) {
+  for (const { order, ...o } of start.exams) {
     const e: ExamView = { ...o, status: 'PENDED', decisionCode: 'A4', decisionReasons: o.reasons, orders: [] };
     view.exams.push(e);
-    if (o.outcome === 'MET') await approve(e, 'A1', 'guideline', o.reasons);
+    if (o.outcome === 'MET') await approve(e, 'A1', 'guideline', o.reasons, order);
     else event('guideline', 'pended', `${o.procedureCode} pended for clinical review (A4): ${o.reasons.join(' ')}`, e.index);
   }
   const decided = view.exams.filter((e) => e.status !== 'PENDED').map((e) => e.index);
   if (answerFirst || patched('answer-before-first-letter')) {
     // Answer the submission once the mirror shows the case (lists and queues have it), before the
-    // letter: a slow or failing mail server must not hold the office's immediate determination.
+    // letter: a slow or failing mail server must not hold the office's immediate determination
+    // (V3 tries the letter in the same workflow task, so the answer waits at most LETTER_WAIT_MS).
     await settle();
     opened = true;
-    if (decided.length) await acts.sendCaseEmail({ caseId, purpose: `decision-${view.events.length}`, kind: 'decision', examIndexes: decided });
+    if (decided.length) await sendLetter({ caseId, purpose: `decision-${view.events.length}`, kind: 'decision', examIndexes: decided });
   } else {
     // As released first: the letter, then the answer (histories recorded before the patch).
     if (decided.length) await letter('decision', decided);
@@ -693,5 +741,6 @@ async function runCase(input: CaseInput, current: boolean): Promise<CaseView> {
   view.status = 'CLOSED';
   await settle();
   await condition(allHandlersFinished);
+  await Promise.all(lettersSending);
   return view;
 }

@@ -16,7 +16,7 @@ import {
   ADDITIONAL_INFO_LIMIT,
   cancelUpdate,
   caseStatusQuery,
-  caseWorkflowV2,
+  caseWorkflowV3,
   chooseProviderUpdate,
   extendOrderUpdate,
   nurseDecisionUpdate,
@@ -223,7 +223,7 @@ export function caseRoutes(ctx: ApiContext) {
         // keeps its own (the second's number is never used).
         const caseId = randomUUID();
         const caseNumber = await nextCaseNumber(prisma);
-        const operation = new WithStartWorkflowOperation(caseWorkflowV2, {
+        const operation = new WithStartWorkflowOperation(caseWorkflowV3, {
           // Opaque and per draft: a second submission of the draft meets the first workflow.
           workflowId: `case-${draft.id}`,
           taskQueue: config.TEMPORAL_TASK_QUEUE,
