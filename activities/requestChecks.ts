@@ -85,12 +85,16 @@ export const providerByNpi = (prisma: PrismaClient, npi: string): Promise<Provid
 export const planById = (prisma: PrismaClient, id: string): Promise<HealthPlan | null> =>
   reference(prisma, `plan:${id}`, () => prisma.healthPlan.findUnique({ where: { id } }));
 
-/** The user's health plans and TINs (people's data, read fresh), in one query. */
-async function userAccess(prisma: PrismaClient, userId: string): Promise<{ plans: string[]; tins: string[] }> {
-  const [row] = await prisma.$queryRaw<[{ plans: string[]; tins: string[] }]>`
+/** The user's health plans and TINs, and the member asked for (people's data, read fresh), in one query. */
+async function peopleOf(prisma: PrismaClient, userId: string, memberId: string | undefined): Promise<{ plans: string[]; tins: string[]; member: Member | null }> {
+  const [row] = await prisma.$queryRaw<[{ plans: string[]; tins: string[]; member: (Omit<Member, 'birthDate' | 'eligibleFrom' | 'eligibleTo'> & Record<'birthDate' | 'eligibleFrom' | 'eligibleTo', string | null>) | null }]>`
     SELECT ARRAY(SELECT "planId" FROM "UserHealthPlan" WHERE "userId" = ${userId}::uuid) AS "plans",
-           ARRAY(SELECT "tin" FROM "UserTin" WHERE "userId" = ${userId}::uuid) AS "tins"`;
-  return row!;
+           ARRAY(SELECT "tin" FROM "UserTin" WHERE "userId" = ${userId}::uuid) AS "tins",
+           (SELECT row_to_json(m) FROM "Member" m WHERE m."id" = ${memberId ?? null}) AS "member"`;
+  const { member: m, ...access } = row!;
+  // A date column comes as YYYY-MM-DD in JSON: midnight UTC, as Prisma reads it.
+  const date = (d: string | null) => (d ? new Date(`${d}T00:00:00Z`) : null);
+  return { ...access, member: m ? { ...m, birthDate: date(m.birthDate)!, eligibleFrom: date(m.eligibleFrom)!, eligibleTo: date(m.eligibleTo) } : null };
 }
 
 export async function loadGuidelines(prisma: PrismaClient, procedureGroups: string[]): Promise<GuidelineDocument[]> {
@@ -119,13 +123,13 @@ export async function reviewRequest(
   if (!d.urgency) add('urgency', 'Choose the urgency: STANDARD, or URGENT when waiting could seriously harm the patient');
 
   // Who: a member of one of the user's plans, covered on the date.
-  const access = await userAccess(prisma, user.id);
+  const access = await peopleOf(prisma, user.id, d.memberId?.trim().toUpperCase() || undefined);
   const userPlans = access.plans;
   let member: (Member & { plan: HealthPlan }) | null = null;
   if (!d.memberId?.trim()) add('memberId', "Enter the member id from the member's card");
   else {
     // The member is people's data, read each time; the plan is reference data.
-    const row = await prisma.member.findUnique({ where: { id: d.memberId.trim().toUpperCase() } });
+    const row = access.member;
     const plan = row && (await planById(prisma, row.planId));
     member = row && plan ? { ...row, plan } : null;
     if (!member || !userPlans.includes(member.planId)) {
