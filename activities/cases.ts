@@ -5,7 +5,7 @@ import type { DraftContent } from '../domain/draft';
 import { newOrderNumber } from '../domain/orders';
 import { normalizeTin } from '../domain/registration';
 import type { CaseEvent, CaseView } from '../workflows/case';
-import { currentWorkflowId, deliverOnce, type MailDeps } from './mail';
+import { currentWorkflowId, deliverOnce, type Email, type MailDeps } from './mail';
 import { evaluateRequest, providerByNpi, reviewRequest } from './requestChecks';
 
 /** An exam as the first determination leaves it (the workflow adds review state). */
@@ -32,6 +32,25 @@ export interface IssuedOrder {
   number: string;
   issuedAt: string;
   expiresAt: string;
+}
+
+export type LetterKind = 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer';
+
+/** A case letter to send: `purpose` names it within the case (once per purpose), `examIndexes` the exams it tells of. */
+export interface LetterRequest {
+  purpose: string;
+  kind: LetterKind;
+  examIndexes: number[];
+  message?: string;
+}
+
+/** Whom a case letter is for and goes to. */
+interface LetterHead {
+  caseNumber: string;
+  orderingNpi: string;
+  memberId: string;
+  email: string | null;
+  releasedEmail: string | null;
 }
 
 const EXAM_WORDS: Record<string, string> = {
@@ -216,8 +235,20 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
      * retry that slept past a newer write) adds its events and changes nothing else, so an older
      * view never replaces a newer one. The time comes first so that a reset workflow, whose count
      * starts again from an earlier point, still writes.
+     *
+     * `letter` (caseWorkflowV3): then a first try of that letter, composed from this view, inside
+     * the workflow task that decided it. It waits at most `waitMs` for the SMTP server and never
+     * fails the write: a letter not sent (`letter.sent` false) is the workflow's to hand to the
+     * retrying `sendCaseEmail`, which waits for this try if it is still sending and sends nothing
+     * more if it got through.
      */
-    async mirrorCase(args: { view: CaseView; events: CaseEvent[]; at: number; version: number }): Promise<{ applied: boolean }> {
+    async mirrorCase(args: {
+      view: CaseView;
+      events: CaseEvent[];
+      at: number;
+      version: number;
+      letter?: LetterRequest & { waitMs: number };
+    }): Promise<{ applied: boolean; letter?: { sent: boolean; kind: LetterKind } }> {
       const v = args.view;
       const at = new Date(args.at).toISOString();
       const iso = (t: string | undefined) => (t ? new Date(t).toISOString() : null);
@@ -235,7 +266,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       const orders = v.exams.flatMap((e) => e.orders.map((o) => ({ number: o.number, status: o.status })));
       // One statement (one round trip, atomic on its own): the events whatever the order, then the
       // case, its exams and its orders only where this write is not older than the stored one.
-      const [r] = await prisma.$queryRaw<[{ present: boolean; applied: boolean }]>`
+      const [r] = await prisma.$queryRaw<[{ present: boolean; applied: boolean; head: LetterHead | null }]>`
         WITH present AS (SELECT "id" FROM "Case" WHERE "id" = ${v.caseId}::uuid),
         added AS (
           INSERT INTO "CaseEvent" ("caseId", "seq", "at", "examIndex", "actor", "type", "summary")
@@ -272,49 +303,51 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
           FROM json_to_recordset(${JSON.stringify(orders)}::json) AS e("number" text, "status" text)
           WHERE o."number" = e."number" AND o."status" <> e."status" AND EXISTS (SELECT 1 FROM written)
         )
-        SELECT EXISTS (SELECT 1 FROM present) AS "present", EXISTS (SELECT 1 FROM written) AS "applied"`;
+        SELECT EXISTS (SELECT 1 FROM present) AS "present", EXISTS (SELECT 1 FROM written) AS "applied",
+          CASE WHEN ${!!args.letter}::boolean THEN (
+            SELECT json_build_object('caseNumber', c."caseNumber", 'orderingNpi', c."orderingNpi", 'memberId', c."memberId", 'email', u."email", 'releasedEmail', u."releasedEmail")
+            FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${v.caseId}::uuid
+          ) END AS "head"`;
       if (!r!.present) throw new Error(`Case ${v.caseId} has no row to mirror into`);
-      if (!r!.applied) {
-        log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, at, version: args.version });
-        return { applied: false };
-      }
-      return { applied: true };
+      if (!r!.applied) log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, at, version: args.version });
+      const letter = args.letter;
+      if (!letter) return { applied: r!.applied };
+      return { applied: r!.applied, letter: await deliverLetter(letter, () => letterEmail(r!.head!, v, letter), letter.waitMs) };
     },
 
     /**
      * Decision letters, information requests and cancellations, to the office that asked; sent once
-     * each. With `waitMs` it is a first try that must not hold the workflow task it runs in: it waits
-     * that long for the SMTP server and answers `sent: false` rather than fail, and the workflow
-     * hands the letter to a retrying step (the same activity without `waitMs`), which waits for
-     * this try if it is still sending and sends nothing more if it got through.
+     * each, composed from the case as the mirror holds it. Retried until sent (the step support sees
+     * failing); caseWorkflowV3 calls it for a letter whose first try (with the mirror write) did not send it.
      */
-    async sendCaseEmail(args: {
-      caseId: string;
-      purpose: string;
-      kind: 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer';
-      examIndexes: number[];
-      message?: string;
-      waitMs?: number;
-    }): Promise<{ sent: boolean; kind: string }> {
-      const firstTry = args.waitMs !== undefined;
-      const receipt = await deliverOnce(deps, currentWorkflowId(), args.purpose, () => composeLetter(args), { waitMs: args.waitMs }).catch((err: unknown) => {
-        if (!firstTry) throw err;
-        log.warn('letter not sent on its first try: the retrying step takes it', { caseId: args.caseId, purpose: args.purpose, error: String(err) });
-        return undefined;
+    async sendCaseEmail(args: LetterRequest & { caseId: string }): Promise<{ sent: boolean; kind: LetterKind }> {
+      return deliverLetter(args, async () => {
+        // The case and the office user it goes to, in one query.
+        const [c] = await prisma.$queryRaw<(LetterHead & { view: unknown })[]>`
+          SELECT c."caseNumber", c."orderingNpi", c."memberId", c."view", u."email", u."releasedEmail"
+          FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${args.caseId}::uuid`;
+        if (!c) throw new Error(`Case ${args.caseId} (or its office user) has no row to write the letter from`);
+        return letterEmail(c, c.view as CaseView, args);
       });
-      return { sent: !!receipt && !receipt.stillSending, kind: args.kind };
     },
   };
 
-  /** A case letter from the case as the mirror holds it, to the office user who submitted it. */
-  async function composeLetter(args: { caseId: string; kind: 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer'; examIndexes: number[]; message?: string }) {
-    // The case and the office user it goes to, in one query.
-    const [c] = await prisma.$queryRaw<{ caseNumber: string; orderingNpi: string; memberId: string; view: unknown; email: string | null; releasedEmail: string | null }[]>`
-      SELECT c."caseNumber", c."orderingNpi", c."memberId", c."view", u."email", u."releasedEmail"
-      FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${args.caseId}::uuid`;
-    if (!c) throw new Error(`Case ${args.caseId} (or its office user) has no row to write the letter from`);
+  /**
+   * Sends a case letter once per (workflow, purpose). With `waitMs`, a first try that must not hold
+   * the workflow task it runs in: it answers `sent: false` rather than wait longer or fail.
+   */
+  async function deliverLetter(letter: LetterRequest, compose: () => Promise<Omit<Email, 'purpose'>>, waitMs?: number): Promise<{ sent: boolean; kind: LetterKind }> {
+    const receipt = await deliverOnce(deps, currentWorkflowId(), letter.purpose, compose, { waitMs }).catch((err: unknown) => {
+      if (waitMs === undefined) throw err;
+      log.warn('letter not sent on its first try: the retrying step takes it', { purpose: letter.purpose, error: String(err) });
+      return undefined;
+    });
+    return { sent: !!receipt && !receipt.stillSending, kind: letter.kind };
+  }
+
+  /** A case letter about `view`, to the office user who submitted the case. */
+  async function letterEmail(c: LetterHead, view: CaseView, args: LetterRequest): Promise<Omit<Email, 'purpose'>> {
     const physician = await providerByNpi(prisma, c.orderingNpi);
-    const view = c.view as unknown as CaseView;
     const link = `${deps.publicBaseUrl}/api/cases/${c.caseNumber}`;
     const lines = (view.exams ?? [])
       .filter((e) => args.examIndexes.includes(e.index))

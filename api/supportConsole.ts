@@ -438,21 +438,15 @@ function timeline(events: HistoryEvent[]): { eventId: number; at: string; text: 
     if (failed) push(e, `${labels.get(String(failed.scheduledEventId)) ?? 'a step'} failed for good: ${failureInWords(failed.failure?.message ?? '', labels.get(String(failed.scheduledEventId)))}`);
     const timedOut = e.activityTaskTimedOutEventAttributes;
     if (timedOut) push(e, `${labels.get(String(timedOut.scheduledEventId)) ?? 'a step'} timed out (the worker may have stopped)`);
-    // A local activity leaves one marker when it is over (its arguments are not recorded; a
-    // letter's first try names its kind in its result).
+    // A local activity leaves one marker when it is over (its arguments are not recorded; a mirror
+    // write that tried a letter too says so in its result).
     const marker = e.markerRecordedEventAttributes;
     if (marker?.markerName === 'core_local_activity') {
       const data = decodeArgs(marker.details?.data?.payloads)[0] as { activity_type?: string } | undefined;
-      const result = decodeArgs(marker.details?.result?.payloads)[0] as { sent?: boolean; kind?: string } | undefined;
-      const label = activityLabel(data?.activity_type ?? '', result ? [result] : []);
-      push(
-        e,
-        marker.failure
-          ? `${label} failed for good: ${failureInWords(marker.failure.message ?? '', label)}`
-          : result?.sent === false
-            ? `${label}: not sent on its first try, handed to a retrying step`
-            : `${label}: done`,
-      );
+      const label = activityLabel(data?.activity_type ?? '', []);
+      push(e, marker.failure ? `${label} failed for good: ${failureInWords(marker.failure.message ?? '', label)}` : `${label}: done`);
+      const letter = (decodeArgs(marker.details?.result?.payloads)[0] as { letter?: { sent: boolean; kind: string } } | undefined)?.letter;
+      if (letter) push(e, `${activityLabel('sendCaseEmail', [letter])}: ${letter.sent ? 'done' : 'not sent on its first try, handed to a retrying step'}`);
     }
     const timer = e.timerStartedEventAttributes;
     if (timer) {

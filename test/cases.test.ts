@@ -97,7 +97,7 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   // A new case runs as caseWorkflowV3: no patch markers (nor the TemporalChangeVersion each
   // would set), and RecordType comes with the start, not from an upsert. Approved at once, it is
   // one workflow task: the opening issued the order number, and the letter went out inside the
-  // task (a local activity), with no activity and no second task.
+  // task (with the mirror write, one local activity), with no activity and no second task.
   const handle = stack.temporal.workflow.getHandle((await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: view.caseNumber } })).workflowId);
   const described = await handle.describe();
   expect(described.type).toBe('caseWorkflowV3');
@@ -108,9 +108,14 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toEqual([]);
   const localSteps = events.flatMap((e) => {
     const marker = e.markerRecordedEventAttributes;
-    return marker?.markerName === 'core_local_activity' ? [(defaultPayloadConverter.fromPayload(marker.details!.data!.payloads![0]!) as { activity_type: string }).activity_type] : [];
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const result = defaultPayloadConverter.fromPayload<{ letter?: object }>(marker.details!.result!.payloads![0]!);
+    return [[(defaultPayloadConverter.fromPayload(marker.details!.data!.payloads![0]!) as { activity_type: string }).activity_type, result?.letter]];
   });
-  expect(localSteps).toEqual(['openCase', 'mirrorCase', 'sendCaseEmail']);
+  expect(localSteps).toEqual([
+    ['openCase', undefined],
+    ['mirrorCase', { sent: true, kind: 'decision' }],
+  ]);
   const upserted = events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
   expect(upserted).toContain('RecordStatus');
   expect(upserted).not.toContain('RecordType');

@@ -20,8 +20,10 @@ test('no case is lost or duplicated while the worker, the API, Temporal, mail an
   expect(report.faults).toMatchObject({ workerKills: 3, apiKills: 1, temporalRestarts: 1, mailOutages: 1, databaseOutages: 1 });
   expect(report.supervisorRestarts.worker).toBeGreaterThanOrEqual(3);
   // Each step of a case failed after its work at least once (one attempt in five does): an
-  // order-number step without its idempotency record would issue a second number here.
-  for (const step of ['openCase', 'issueOrderNumber', 'mirrorCase', 'sendCaseEmail']) expect(report.faults.failedAfterWork[step]).toBeGreaterThan(0);
+  // order-number step without its idempotency record would issue a second number here. Every
+  // letter's first try is part of the mirror write; the retrying letter step (sendCaseEmail) runs
+  // only for letters the mail cut left unsent, too few for a fault to be sure to fall on one.
+  for (const step of ['openCase', 'issueOrderNumber', 'mirrorCase']) expect(report.faults.failedAfterWork[step]).toBeGreaterThan(0);
   expect(report.problems).toEqual([]);
   expect(report.verified).toMatchObject({
     casesInDatabase: cases,

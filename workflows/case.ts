@@ -14,7 +14,7 @@ import {
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
-import type { IssuedOrder, OpenedExam } from '../activities/cases';
+import type { IssuedOrder, LetterKind, LetterRequest, OpenedExam } from '../activities/cases';
 import { stampTime } from './requestTime';
 import type { DraftContent } from '../domain/draft';
 import { searchAttributes } from '../common/searchAttributes';
@@ -137,7 +137,6 @@ export const resendLetterUpdate = defineUpdate<CaseView, [purpose: string, by: A
 /** Support: write the whole case to the database mirror again from this workflow. */
 export const resyncMirrorUpdate = defineUpdate<CaseView, [by: Actor]>('resyncMirror');
 
-type LetterKind = 'decision' | 'info_request' | 'cancelled' | 'peer_to_peer';
 const LETTER_WORDS: Record<LetterKind, string> = {
   decision: 'decision letter',
   info_request: 'information request',
@@ -159,12 +158,10 @@ const checks = proxyActivities<Activities>({ startToCloseTimeout: '25s', retry: 
 const localSteps = proxyLocalActivities<Activities>({ startToCloseTimeout: '25s', retry: { initialInterval: '1s', maximumInterval: '1m', backoffCoefficient: 2 } });
 const localChecks = proxyLocalActivities<Activities>({ startToCloseTimeout: '25s', retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ProviderRefused'] } });
 /**
- * A letter's first try (caseWorkflowV3), inside the workflow task that decided it: the answer
- * waits for it (a pooled SMTP send takes milliseconds) and the case needs no task of its own for
- * its letter. It waits at most LETTER_WAIT_MS for the mail server and is not retried; a letter not
- * sent by then goes to the retrying activity, which nobody waits for.
+ * How long a letter's first try (caseWorkflowV3: with the mirror write, inside the workflow task
+ * that decided it) waits for the mail server. The answer waits for it (a pooled SMTP send takes
+ * milliseconds); a letter not sent by then goes to the retrying activity, which nobody waits for.
  */
-const letterFirstTry = proxyLocalActivities<Activities>({ startToCloseTimeout: '20s', retry: { maximumAttempts: 1 } });
 const LETTER_WAIT_MS = 2_000;
 
 const refuse = (message: string): never => {
@@ -195,9 +192,10 @@ export async function caseWorkflowV2(input: CaseInput): Promise<CaseView> {
 /**
  * The case workflow for new cases: an auto-approved case is one workflow task. The opening issues
  * the first order numbers in its own statement (no step of their own), and a letter is tried once
- * inside the task that decided it, before the answer (no activity and no second task when the mail
- * server takes it; one not sent is handed to the retrying activity, which neither the answer nor
- * the case's next step waits for). Eleven events an auto-approval instead of seventeen.
+ * with the mirror write before it, inside the task that decided it and before the answer (no
+ * activity and no second task when the mail server takes it; one not sent is handed to the
+ * retrying activity, which neither the answer nor the case's next step waits for). Two local
+ * activities and ten events an auto-approval, against four steps and seventeen events.
  */
 export async function caseWorkflowV3(input: CaseInput): Promise<CaseView> {
   return runCase(input, 3);
@@ -255,8 +253,11 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
   const pended = () => view.exams.filter((e) => e.status === 'PENDED');
   const activeOrder = (e: ExamView) => e.orders.find((o) => o.status === 'ACTIVE');
 
-  /** Recomputes status, stage and waiting-on, then mirrors the case (with its new events). */
-  const settle = async () => {
+  /**
+   * Recomputes status, stage and waiting-on, then mirrors the case (with its new events); with a
+   * letter (V3), the same step tries the letter, and one it did not send goes to the retrying activity.
+   */
+  const settle = async (letter?: LetterRequest) => {
     const reviewing = pended().length > 0;
     if (!reviewing && view.status === 'PENDED') {
       view.status = 'DECIDED';
@@ -286,8 +287,13 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
     ]);
     shownState = state;
     const events = pendingEvents.splice(0);
-    await steps.mirrorCase({ view, events, at: Date.now(), version: ++mirrorWrites });
+    const written = await steps.mirrorCase({ view, events, at: Date.now(), version: ++mirrorWrites, ...(letter ? { letter: { ...letter, waitMs: LETTER_WAIT_MS } } : {}) });
     changes++;
+    if (letter && !written.letter?.sent) {
+      const retrying = acts.sendCaseEmail({ caseId, ...letter });
+      retrying.catch(() => undefined); // failed for good: the workflow fails at its end, where it awaits it
+      lettersSending.push(retrying);
+    }
   };
 
   /** Approves an exam: an order number at once if the servicing provider is known (`issued`: the opening issued it). */
@@ -319,27 +325,13 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
     e.decidedAt = now();
     event(by, 'denied', `${e.procedureCode} denied (A3): ${reason}`, e.index);
   };
-  const letter = async (kind: LetterKind, examIndexes: number[], message?: string) => {
-    // The letter is composed from the mirror: bring it up to date first.
+  /** Mirrors the case, then sends the letter composed from it (V3: one step, see settle). */
+  const letter = (kind: LetterKind, examIndexes: number[], message?: string) => sendLetter({ purpose: `${kind}-${view.events.length}`, kind, examIndexes, message });
+  const sendLetter = async (request: LetterRequest) => {
+    if (oneTask) return settle(request);
+    // As released (V1, V2): the retrying activity, awaited.
     await settle();
-    const seq = view.events.length;
-    await sendLetter({ caseId, purpose: `${kind}-${seq}`, kind, examIndexes, message });
-  };
-  /**
-   * As released (V1, V2): the retrying activity, awaited. V3: a first try in this workflow task; a
-   * letter it did not send goes to the retrying activity without holding the caller, and the
-   * workflow ends only once it is sent.
-   */
-  const sendLetter = async (args: { caseId: string; purpose: string; kind: LetterKind; examIndexes: number[]; message?: string }) => {
-    if (!oneTask) {
-      await acts.sendCaseEmail(args);
-      return;
-    }
-    const first = await letterFirstTry.sendCaseEmail({ ...args, waitMs: LETTER_WAIT_MS }).catch(() => ({ sent: false }));
-    if (first.sent) return;
-    const retrying = acts.sendCaseEmail(args);
-    retrying.catch(() => undefined); // failed for good: the workflow fails at its end, where it awaits it
-    lettersSending.push(retrying);
+    await acts.sendCaseEmail({ caseId, ...request });
   };
 
   const requireRole = (actor: Actor, ...roles: (StaffRole | 'SUPPORT')[]) => {
@@ -624,10 +616,9 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
     async (purpose: string, by: Actor) => {
       const kind = purpose.split('-')[0] as LetterKind;
       event(by.name, 'letter_resent', `The ${LETTER_WORDS[kind]} was sent again`);
-      await settle();
       const message =
         kind === 'info_request' ? view.infoRequest?.message : kind === 'cancelled' ? view.exams.find((e) => e.status === 'CANCELLED')?.decisionReasons[0] : undefined;
-      await sendLetter({ caseId, purpose: `${purpose}-resend-${view.events.length}`, kind, examIndexes: view.exams.map((e) => e.index), message });
+      await sendLetter({ purpose: `${purpose}-resend-${view.events.length}`, kind, examIndexes: view.exams.map((e) => e.index), message });
       return view;
     },
     {
@@ -673,10 +664,11 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
   if (answerFirst || patched('answer-before-first-letter')) {
     // Answer the submission once the mirror shows the case (lists and queues have it), before the
     // letter: a slow or failing mail server must not hold the office's immediate determination
-    // (V3 tries the letter in the same workflow task, so the answer waits at most LETTER_WAIT_MS).
-    await settle();
+    // (V3 tries the letter with the mirror write, so the answer waits at most LETTER_WAIT_MS).
+    const first = decided.length ? { purpose: `decision-${view.events.length}`, kind: 'decision' as const, examIndexes: decided } : undefined;
+    await settle(oneTask ? first : undefined);
     opened = true;
-    if (decided.length) await sendLetter({ caseId, purpose: `decision-${view.events.length}`, kind: 'decision', examIndexes: decided });
+    if (first && !oneTask) await acts.sendCaseEmail({ caseId, ...first });
   } else {
     // As released first: the letter, then the answer (histories recorded before the patch).
     if (decided.length) await letter('decision', decided);
