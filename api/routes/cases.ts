@@ -182,12 +182,13 @@ export function caseRoutes(ctx: ApiContext) {
       errors: { 404: 'No such draft of yours', 409: 'The draft was discarded', 422: 'The draft has problems to fix first', 503: 'The case is still being opened (a retried submission): ask again' },
       handler: async ({ params }, req, res) => {
         const { user } = sessionOf(res);
-        const draft = await prisma.draft.findUnique({ where: { id: params.draftId } });
+        // The draft, and whether it has a case already, in one query.
+        const [draft] = await prisma.$queryRaw<{ userId: string; status: string; content: unknown; caseId: string | null }[]>`
+          SELECT d."userId", d."status", d."content", c."id" AS "caseId" FROM "Draft" d LEFT JOIN "Case" c ON c."draftId" = d."id" WHERE d."id" = ${params.draftId}::uuid`;
         if (!draft || draft.userId !== user.id) throw new HttpError(404, 'not_found', `No draft ${params.draftId} of yours`);
-        const existing = await prisma.case.findUnique({ where: { draftId: draft.id } });
-        if (existing) {
+        if (draft.caseId) {
           res.locals.status = 200;
-          return withNextSteps(await viewOf(existing));
+          return withNextSteps(await viewOf(await prisma.case.findUniqueOrThrow({ where: { id: draft.caseId } })));
         }
         if (draft.status !== 'OPEN') throw new HttpError(409, 'draft_closed', `This draft was ${draft.status.toLowerCase()}`);
         const content = draft.content as DraftContent;
@@ -225,7 +226,7 @@ export function caseRoutes(ctx: ApiContext) {
         const caseNumber = await nextCaseNumber(prisma);
         const operation = new WithStartWorkflowOperation(caseWorkflowV3, {
           // Opaque and per draft: a second submission of the draft meets the first workflow.
-          workflowId: `case-${draft.id}`,
+          workflowId: `case-${params.draftId}`,
           taskQueue: config.TEMPORAL_TASK_QUEUE,
           workflowIdConflictPolicy: 'USE_EXISTING',
           typedSearchAttributes: [
@@ -238,7 +239,7 @@ export function caseRoutes(ctx: ApiContext) {
             {
               caseId,
               caseNumber,
-              draftId: draft.id,
+              draftId: params.draftId,
               userId: user.id,
               request: content,
               policy: {
