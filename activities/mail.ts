@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Context } from '@temporalio/activity';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { PrismaClient } from '../common/db';
@@ -88,21 +88,22 @@ export async function deliverOnce(
   const attempt = (async () => {
     let sent = false;
     try {
-      const existing = await prisma.emailDelivery.findUnique({ where: { workflowId_purpose: key } });
+      // Raw statements: every letter makes these, and a model query costs twice the CPU.
+      const [existing] = await prisma.$queryRaw<{ status: string }[]>`
+        SELECT "status" FROM "EmailDelivery" WHERE "workflowId" = ${workflowId} AND "purpose" = ${purpose}`;
       if (existing?.status === 'SENT') {
-        await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { attempts: { increment: 1 } } });
+        await prisma.$executeRaw`UPDATE "EmailDelivery" SET "attempts" = "attempts" + 1 WHERE "workflowId" = ${workflowId} AND "purpose" = ${purpose}`;
         return true;
       }
       const email = await compose();
-      await prisma.emailDelivery.upsert({
-        where: { workflowId_purpose: key },
-        create: { ...key, recipient: email.to, subject: email.subject, messageId, attempts: 1 },
-        update: { attempts: { increment: 1 }, recipient: email.to, subject: email.subject },
-      });
+      await prisma.$executeRaw`
+        INSERT INTO "EmailDelivery" ("id", "workflowId", "purpose", "recipient", "subject", "messageId", "attempts")
+        VALUES (${randomUUID()}::uuid, ${workflowId}, ${purpose}, ${email.to}, ${email.subject}, ${messageId}, 1)
+        ON CONFLICT ("workflowId", "purpose") DO UPDATE SET "attempts" = "EmailDelivery"."attempts" + 1, "recipient" = EXCLUDED."recipient", "subject" = EXCLUDED."subject"`;
       try {
         await transport.sendMail({ from, to: email.to, subject: email.subject, text: email.text, html: email.html, messageId });
       } catch (err) {
-        await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { lastError: String(err) } });
+        await prisma.$executeRaw`UPDATE "EmailDelivery" SET "lastError" = ${String(err)} WHERE "workflowId" = ${workflowId} AND "purpose" = ${purpose}`;
         throw err;
       }
       sent = true;
@@ -157,7 +158,9 @@ async function recordSent(prisma: PrismaClient, key: { workflowId: string; purpo
   const deadline = Date.now() + Math.max(1000, attemptMs - 5000);
   for (let wait = 250; ; wait = Math.min(wait * 2, 2000)) {
     try {
-      await prisma.emailDelivery.update({ where: { workflowId_purpose: key }, data: { status: 'SENT', sentAt: new Date(), lastError: null } });
+      await prisma.$executeRaw`
+        UPDATE "EmailDelivery" SET "status" = 'SENT', "sentAt" = ${new Date().toISOString()}::timestamp(3), "lastError" = NULL
+        WHERE "workflowId" = ${key.workflowId} AND "purpose" = ${key.purpose}`;
       return;
     } catch (err) {
       if (Date.now() + wait > deadline) throw err;
