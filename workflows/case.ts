@@ -237,6 +237,7 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
   let changes = 0; // handlers bump it so that the main loop re-plans its timers
   let mirrorWrites = 0; // numbers each mirror write (with the workflow's time), so the database keeps the newest view
   let shownState: string | undefined; // status and waiting-on last shown in the search attributes
+  let mirrored: string | undefined; // the view as V3 last wrote it to the mirror
   const pendingEvents: CaseEvent[] = [];
   const lettersSending: Promise<unknown>[] = []; // letters handed to the retrying activity (V3), awaited before the end
 
@@ -279,14 +280,25 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
         : 'NOBODY';
     const status = reviewing ? `PENDED_${view.stage}` : view.status;
     const state = `${status}/${view.waitingOn}`;
-    upsertSearchAttributes([
-      { key: searchAttributes.RecordStatus, value: status },
-      { key: searchAttributes.WaitingOn, value: view.waitingOn },
-      { key: searchAttributes.DueAt, value: reviewing ? new Date(dueAtMs) : null },
-      ...(state !== shownState ? [{ key: searchAttributes.StatusSince, value: new Date() }] : []),
-    ]);
+    // V3 shows a state once: the same values again would cost an event and a visibility write.
+    if (!oneTask || state !== shownState) {
+      upsertSearchAttributes([
+        { key: searchAttributes.RecordStatus, value: status },
+        { key: searchAttributes.WaitingOn, value: view.waitingOn },
+        { key: searchAttributes.DueAt, value: reviewing ? new Date(dueAtMs) : null },
+        ...(state !== shownState ? [{ key: searchAttributes.StatusSince, value: new Date() }] : []),
+      ]);
+    }
     shownState = state;
     const events = pendingEvents.splice(0);
+    // V3 writes the mirror only when the view changed since its last write (a decision's letter
+    // step wrote it just before the decision's own settle).
+    const snapshot = oneTask ? JSON.stringify(view) : undefined;
+    if (oneTask && !letter && !events.length && snapshot === mirrored) {
+      changes++;
+      return;
+    }
+    mirrored = snapshot;
     const written = await steps.mirrorCase({ view, events, at: Date.now(), version: ++mirrorWrites, ...(letter ? { letter: { ...letter, waitMs: LETTER_WAIT_MS } } : {}) });
     changes++;
     if (letter && !written.letter?.sent) {
