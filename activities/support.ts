@@ -11,6 +11,21 @@ export interface MirrorAuditResult {
   drifted: number;
   resolved: number;
   at: string;
+  /** Pages of running workflows read, and the time the pass paused between them. */
+  pages?: number;
+  pausedMs?: number;
+}
+
+export interface MirrorAuditArgs {
+  graceMs: number;
+  /**
+   * A scheduled pass's pause after each page, as a multiple of the time the page took (reading it
+   * from visibility and comparing it): with 2, the pass keeps Temporal's visibility store and the
+   * worker busy at most a third of its time, so the offices' requests beside it stay fast. A
+   * pass support asks for answers at once (0).
+   */
+  pace?: number;
+  pageSize?: number;
 }
 
 /** A record's state as the workflow holds it, and as the database mirror says. */
@@ -71,8 +86,11 @@ export function supportActivities(deps: { prisma: PrismaClient; temporal: Client
 
   return {
     /** One pass over the running cases and registrations; changes younger than graceMs are left for the next pass. */
-    async auditMirrors(args: { graceMs: number }): Promise<MirrorAuditResult> {
+    async auditMirrors(args: MirrorAuditArgs): Promise<MirrorAuditResult> {
       const cutoff = Date.now() - args.graceMs;
+      const pageSize = args.pageSize ?? PAGE;
+      let pages = 0;
+      let pausedMs = 0;
       const query = "ExecutionStatus = 'Running' AND RecordType IN ('CASE', 'REGISTRATION')";
       let checked = 0;
       const drifts: (Seen & { fields: string[] })[] = [];
@@ -109,11 +127,25 @@ export function supportActivities(deps: { prisma: PrismaClient; temporal: Client
         Context.current().heartbeat(checked);
       };
 
-      for await (const w of temporal.workflow.list({ query, pageSize: PAGE })) {
+      // The list reads the next page only when this loop asks for it, so a pause here is a pause
+      // for the visibility store too.
+      let pageStarted = Date.now();
+      for await (const w of temporal.workflow.list({ query, pageSize })) {
         page.push(w);
-        if (page.length >= PAGE) await flush();
+        if (page.length < pageSize) continue;
+        await flush();
+        pages++;
+        const pause = Math.round((Date.now() - pageStarted) * (args.pace ?? 0));
+        if (pause > 0) {
+          await new Promise((r) => setTimeout(r, pause));
+          pausedMs += pause;
+        }
+        pageStarted = Date.now();
       }
-      if (page.length) await flush();
+      if (page.length) {
+        await flush();
+        pages++;
+      }
 
       const now = new Date();
       for (const d of drifts) {
@@ -133,7 +165,7 @@ export function supportActivities(deps: { prisma: PrismaClient; temporal: Client
           data: { resolvedAt: now, resolvedBy: 'mirror audit', resolution: 'the mirror matches the workflow again' },
         }));
       }
-      return { checked, drifted: drifts.length, resolved, at: now.toISOString() };
+      return { checked, drifted: drifts.length, resolved, at: now.toISOString(), pages, pausedMs };
     },
   };
 }

@@ -3,7 +3,9 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { supportActivities, type MirrorAuditResult } from '../activities/support';
 import { totpCode } from '../domain/mfa';
 import { members } from '../prisma/seed/reference';
 import { testEnv } from './support/env';
@@ -186,6 +188,27 @@ test('a mirror row changed behind the system\'s back is found by the mirror audi
   expect(await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: c.caseNumber } })).toMatchObject({ status: 'PENDED_NURSE', waitingOn: 'NURSE' });
   expect(await stuckOf(c.workflowId)).toBeUndefined();
   expect((await repairs(c.workflowId)).map((a) => [a.action, (a.details as { reason: string }).reason])).toEqual([['support.mirror_resynced', 'Someone edited the row by hand during the data fix']]);
+});
+
+test('a scheduled mirror audit pass pauses between its pages, and checks what an immediate pass checks', async () => {
+  // Two drifted cases: at least two pages of one.
+  const drifted = [await submit(NOT_MET), await submit(NOT_MET)];
+  for (const c of drifted) {
+    await eventually(async () => (await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: c.caseNumber } })).status, (s) => s === 'PENDED_NURSE');
+    await stack.prisma.$executeRaw`UPDATE "Case" SET "status" = 'DECIDED', "waitingOn" = 'NOBODY' WHERE "caseNumber" = ${c.caseNumber}`;
+  }
+  await new Promise((r) => setTimeout(r, 1_200)); // older than the grace: not a step in flight
+  const { auditMirrors } = supportActivities({ prisma: stack.prisma, temporal: stack.temporal });
+  const env = new MockActivityEnvironment();
+  const paced = (await env.run(auditMirrors, { graceMs: 1_000, pace: 2, pageSize: 1 })) as MirrorAuditResult;
+  const atOnce = (await env.run(auditMirrors, { graceMs: 1_000, pageSize: 1 })) as MirrorAuditResult;
+  expect(paced.pages).toBeGreaterThanOrEqual(2);
+  expect(paced.pausedMs).toBeGreaterThan(0);
+  expect(atOnce.pausedMs).toBe(0);
+  // Other suites' workflows come and go meanwhile; these two are found drifted by both passes.
+  expect(paced.drifted).toBeGreaterThanOrEqual(2);
+  expect(atOnce.drifted).toBeGreaterThanOrEqual(2);
+  for (const c of drifted) expect((await stuckOf(c.workflowId))!.reasons.map((r) => r.text)).toContain('the database disagrees with the workflow: the workflow says status PENDED_NURSE, the database says DECIDED');
 });
 
 test('the case view tells the history in plain words, with pending timers, emails and the Temporal Web UI link', async () => {
