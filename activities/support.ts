@@ -21,7 +21,7 @@ export interface MirrorAuditArgs {
   /**
    * A scheduled pass's pause after each page, as a multiple of the time the page took (reading it
    * from visibility and comparing it): with 2, the pass keeps Temporal's visibility store and the
-   * worker busy at most a third of its time, so the offices' requests beside it stay fast. A
+   * worker busy at most a third of its time, leaving the rest to the offices' requests. A
    * pass support asks for answers at once (0).
    */
   pace?: number;

@@ -25,8 +25,8 @@ const acts = proxyActivities<Activities>({
 });
 
 /**
- * A scheduled pass reads pages of 100 (a page of 500 held the dev server's SQLite for about
- * 250 ms, and the offices' requests waited behind it) and pauses after each for twice its time.
+ * A scheduled pass reads pages of 100 (about 70 ms of work for the dev server's SQLite and the
+ * worker; a page of 500 was about 260 ms in one block) and pauses after each for twice its time.
  */
 const SCHEDULED_PAGE_SIZE = 100;
 const SCHEDULED_PACE = 2;
