@@ -120,6 +120,11 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   expect(upserted).toContain('RecordStatus');
   expect(upserted).not.toContain('RecordType');
   expect(upserted).not.toContain('TemporalChangeVersion');
+  // Workflow code captures no stacks (WORKFLOW_STACK_TRACES is off by default): the open case
+  // waits for its order's timer, and the stack trace query finds no frame of where it waits.
+  const traced = await handle.query<{ stacks: { locations: { file_path?: string }[] }[] }>('__enhanced_stack_trace');
+  expect(traced.stacks.length).toBeGreaterThan(0);
+  expect(traced.stacks.flatMap((s) => s.locations)).toEqual([]);
 
   // The same draft again: the same case.
   const again = await api.post(`/api/drafts/${draftId}/submit`, {}, office.auth);

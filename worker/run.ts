@@ -17,7 +17,7 @@ export async function runWorkerProcess(extra: Pick<WorkerOptions, 'activityInter
   const log = createLogger(config.LOG_LEVEL, 'worker');
   installRuntimeLogger(log);
   const started = Date.now();
-  const bundle = config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : await bundleWorkflows();
+  const bundle = config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : await bundleWorkflows({ stackTraces: config.WORKFLOW_STACK_TRACES });
   if ('code' in bundle) log.info({ ms: Date.now() - started, bytes: bundle.code.length }, 'workflows bundled');
 
   const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE);

@@ -8,10 +8,17 @@ export const WORKFLOWS_PATH = require.resolve('../workflows');
 
 /**
  * Bundles the workflow code once; the result is reused by every worker in the process. The
- * bundle carries the workflow interceptor that gives update handlers their request's time.
+ * bundle carries the workflow interceptor that gives update handlers their request's time and,
+ * unless `stackTraces` (WORKFLOW_STACK_TRACES), the module that turns stack capture off in the
+ * workflow sandbox (see workflows/stackTraces.ts).
  */
-export function bundleWorkflows(): Promise<{ code: string }> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, workflowInterceptorModules: [require.resolve('../workflows/requestTime')], logger: quietBundlerLogger });
+export function bundleWorkflows({ stackTraces = false }: { stackTraces?: boolean } = {}): Promise<{ code: string }> {
+  return bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    workflowInterceptorModules: [require.resolve('../workflows/requestTime')],
+    ...(stackTraces ? {} : { preloadModules: [require.resolve('../workflows/stackTraces')] }),
+    logger: quietBundlerLogger,
+  });
 }
 
 export interface WorkerOptions extends ActivityDeps {
