@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { caseStatusQuery, caseWorkflowV3 } from '../workflows/case';
 import { searchAttributes } from '../common/searchAttributes';
-import { parseOrderNumber } from '../domain/orders';
+import { caseNumberOf, parseOrderNumber } from '../domain/orders';
 import { fixtures, members } from '../prisma/seed/reference';
 import { eventually } from './support/eventually';
 import { apiClient } from './support/http';
@@ -116,10 +118,14 @@ test('criteria met with the servicing provider chosen: approved with an order nu
     ['openCase', undefined],
     ['mirrorCase', { sent: true, kind: 'decision' }],
   ]);
-  const upserted = events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
-  expect(upserted).toContain('RecordStatus');
-  expect(upserted).not.toContain('RecordType');
-  expect(upserted).not.toContain('TemporalChangeVersion');
+  // The API expected the guideline to approve, so the start already showed the case decided:
+  // the workflow upserted no search attribute (no event, no visibility write of its own).
+  expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
+  expect(events).toHaveLength(9);
+  expect(described.typedSearchAttributes.get(searchAttributes.RecordStatus)).toBe('DECIDED');
+  expect(described.typedSearchAttributes.get(searchAttributes.WaitingOn)).toBe('NOBODY');
+  expect(described.typedSearchAttributes.get(searchAttributes.StatusSince)?.getTime()).toBeLessThanOrEqual(Date.now());
+  expect(described.typedSearchAttributes.get(searchAttributes.DueAt)).toBeUndefined();
   // Workflow code captures no stacks (WORKFLOW_STACK_TRACES is off by default): the open case
   // waits for its order's timer, and the stack trace query finds no frame of where it waits.
   const traced = await handle.query<{ stacks: { locations: { file_path?: string }[] }[] }>('__enhanced_stack_trace');
@@ -149,10 +155,19 @@ test('one draft submitted five times at once: one case, one 201 (the others 200 
 });
 
 test('approved without a servicing provider: the order number comes with the choice; change, extension and cancel', async () => {
-  const { view } = await submit(lumbarMri({ servicing: null }));
+  const { view, draftId } = await submit(lumbarMri({ servicing: null }));
   expect(view.exams[0]).toMatchObject({ status: 'APPROVED_AWAITING_PROVIDER', orders: [] });
   expect(view.waitingOn).toBe('OFFICE');
   const n = view.caseNumber;
+  // Shown by the start (the API expected the approval), not by the workflow; the choice below changes it.
+  const handle = stack.temporal.workflow.getHandle(`case-${draftId}`);
+  const upserts = async () => (await handle.fetchHistory()).events!.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes).length;
+  const shown = async () => {
+    const sa = (await handle.describe()).typedSearchAttributes;
+    return [sa.get(searchAttributes.RecordStatus), sa.get(searchAttributes.WaitingOn)];
+  };
+  expect(await shown()).toEqual(['DECIDED', 'OFFICE']);
+  expect(await upserts()).toBe(0);
 
   const outOfNetwork = await api.post(`/api/cases/${n}/exams/1/servicing-provider`, { npi: fixtures.bostonOutOfNetworkMriFacility }, office.auth);
   expect(outOfNetwork.status).toBe(409);
@@ -160,6 +175,8 @@ test('approved without a servicing provider: the order number comes with the cho
   const chosen = await api.post(`/api/cases/${n}/exams/1/servicing-provider`, { npi: fixtures.bostonMriFacility }, office.auth);
   expect(chosen.status).toBe(200);
   expect(chosen.body.exams[0]).toMatchObject({ status: 'APPROVED', orders: [{ status: 'ACTIVE', sequence: 1 }] });
+  expect(await upserts()).toBe(1);
+  expect(await eventually(shown, ([status, waiting]) => status === 'DECIDED' && waiting === 'NOBODY')).toEqual(['DECIDED', 'NOBODY']);
 
   // Change the servicing provider of the active order: checked, recorded in the timeline, audited.
   const worcester = '2900000037'; // Worcester Hills Medical Center Radiology: MRI, in network NEBHP
@@ -183,6 +200,52 @@ test('approved without a servicing provider: the order number comes with the cho
   expect(closed.orders.at(-1)!.status).toBe('CANCELLED');
   expect((await api.post(`/api/cases/${n}/cancel`, { reason: 'again' }, office.auth)).status).toBe(409);
   expect(await stack.prisma.auditEvent.count({ where: { action: 'case.servicing_provider_set', details: { path: ['npi'], equals: worcester } } })).toBe(1);
+});
+
+test('a start that showed the case decided: the workflow shows what its own opening decided, and nothing when it cannot open', async () => {
+  // As the API starts a case it expects approved, but the request is one the guideline pends.
+  const start = async (content: object, expectProblems: boolean) => {
+    const draft = await api.post('/api/drafts', content, office.auth);
+    expect(draft.body.review.problems.length > 0).toBe(expectProblems);
+    const [{ n }] = await stack.prisma.$queryRaw<[{ n: bigint }]>`SELECT nextval('case_number_seq') AS n`;
+    return stack.temporal.workflow.start(caseWorkflowV3, {
+      workflowId: `case-${draft.body.draftId}`,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      typedSearchAttributes: [
+        { key: searchAttributes.RecordType, value: 'CASE' },
+        { key: searchAttributes.RecordStatus, value: 'DECIDED' },
+        { key: searchAttributes.WaitingOn, value: 'NOBODY' },
+        { key: searchAttributes.StatusSince, value: new Date() },
+      ],
+      args: [
+        {
+          caseId: randomUUID(),
+          caseNumber: caseNumberOf(n),
+          draftId: draft.body.draftId,
+          userId: office.userId,
+          request: content as never,
+          shown: { status: 'DECIDED', waitingOn: 'NOBODY' },
+          policy: { decisionTime: '1h', warnFraction: 0.8, infoRequestTimeout: '4s', orderValidity: '8s', extensionGrace: '4s' },
+        },
+      ],
+    });
+  };
+  const pended = await start(lumbarMri({ answers: NOT_MET }), false);
+  const seen = await eventually(
+    async () => (await pended.describe()).typedSearchAttributes,
+    (sa) => sa.get(searchAttributes.RecordStatus) !== 'DECIDED',
+  );
+  expect([seen.get(searchAttributes.RecordStatus), seen.get(searchAttributes.WaitingOn)]).toEqual(['PENDED_NURSE', 'NURSE']);
+  expect(seen.get(searchAttributes.DueAt)).toBeInstanceOf(Date);
+  expect(await pended.query(caseStatusQuery)).toMatchObject({ status: 'PENDED', waitingOn: 'NURSE' });
+
+  // A member the office's plans do not cover: the opening refuses for good, and the workflow
+  // takes back the state the start showed before it fails.
+  const refused = await start(lumbarMri({ memberId: 'NOT-A-MEMBER' }), true);
+  await expect(refused.result()).rejects.toThrow();
+  const sa = (await refused.describe()).typedSearchAttributes;
+  expect([sa.get(searchAttributes.RecordStatus), sa.get(searchAttributes.WaitingOn), sa.get(searchAttributes.StatusSince)]).toEqual([undefined, undefined, undefined]);
+  expect(sa.get(searchAttributes.RecordType)).toBe('CASE');
 });
 
 test('pended, then approved by a nurse; a nurse cannot deny', async () => {

@@ -46,6 +46,13 @@ export interface CaseInput {
   userId: string;
   request: DraftContent;
   policy: CasePolicy;
+  /**
+   * The status and waiting-on the start already showed in the search attributes (caseWorkflowV3):
+   * the API sets them when it expects the guideline to approve every exam, and the first task
+   * writes them only when the opening decided otherwise (an upsert is an event and a visibility
+   * write per case). Unset: the first task shows the state.
+   */
+  shown?: { status: string; waitingOn: string };
 }
 
 export type ExamStatus = 'PENDED' | 'APPROVED_AWAITING_PROVIDER' | 'APPROVED' | 'DENIED' | 'CANCELLED' | 'EXPIRED';
@@ -236,7 +243,8 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
   let opened = false;
   let changes = 0; // handlers bump it so that the main loop re-plans its timers
   let mirrorWrites = 0; // numbers each mirror write (with the workflow's time), so the database keeps the newest view
-  let shownState: string | undefined; // status and waiting-on last shown in the search attributes
+  // Status and waiting-on last shown in the search attributes (by the start, or by this workflow).
+  let shownState: string | undefined = oneTask && input.shown ? `${input.shown.status}/${input.shown.waitingOn}` : undefined;
   let mirrored: string | undefined; // the view as V3 last wrote it to the mirror
   const pendingEvents: CaseEvent[] = [];
   const lettersSending: Promise<unknown>[] = []; // letters handed to the retrying activity (V3), awaited before the end
@@ -658,13 +666,26 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
 
   // 1. Open: evaluate every exam against its guideline, persist, first determination.
   if (!current) upsertSearchAttributes([{ key: searchAttributes.RecordType, value: 'CASE' }]);
-  const start = await steps.openCase({
-    ...input,
-    workflowId: workflowInfo().workflowId,
-    submittedAt: view.submittedAt,
-    dueAt: view.dueAt,
-    ...(oneTask ? { firstOrders: { validityMs: msToNumber(policy.orderValidity) } } : {}),
-  });
+  const { shown: _shown, ...opening } = input;
+  const start = await steps
+    .openCase({
+      ...opening,
+      workflowId: workflowInfo().workflowId,
+      submittedAt: view.submittedAt,
+      dueAt: view.dueAt,
+      ...(oneTask ? { firstOrders: { validityMs: msToNumber(policy.orderValidity) } } : {}),
+    })
+    .catch((err: unknown) => {
+      // Not opened (the request no longer passes its checks): the state the start showed is not the case's.
+      if (shownState) {
+        upsertSearchAttributes([
+          { key: searchAttributes.RecordStatus, value: null },
+          { key: searchAttributes.WaitingOn, value: null },
+          { key: searchAttributes.StatusSince, value: null },
+        ]);
+      }
+      throw err;
+    });
   event('office', 'submitted', `Request submitted with ${start.exams.length} exam(s)`);
   for (const { order, ...o } of start.exams) {
     const e: ExamView = { ...o, status: 'PENDED', decisionCode: 'A4', decisionReasons: o.reasons, orders: [] };

@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { audit } from '../../common/audit';
 import { searchAttributes } from '../../common/searchAttributes';
-import { planById, reviewRequest } from '../../activities/requestChecks';
+import { evaluateRequest, planById, reviewRequest } from '../../activities/requestChecks';
 import type { DraftContent } from '../../domain/draft';
 import { caseNumberOf } from '../../domain/orders';
 import type { PrismaClient } from '../../common/db';
@@ -220,6 +220,12 @@ export function caseRoutes(ctx: ApiContext) {
         }
 
         const urgent = content.urgency === 'URGENT';
+        // Every exam meeting its guideline: the case opens decided, and the start shows it (the
+        // workflow then writes no search attributes of its own unless its opening decides otherwise).
+        const preview = await evaluateRequest(prisma, content, review);
+        const shown = preview.every((p) => p.outcome === 'MET')
+          ? { status: 'DECIDED', waitingOn: review.exams.every((e) => e.servicingProvider) ? 'NOBODY' : 'OFFICE' }
+          : undefined;
         // Both per request: a second submission of the draft meets the first one's workflow, which
         // keeps its own (the second's number is never used).
         const caseId = randomUUID();
@@ -234,6 +240,13 @@ export function caseRoutes(ctx: ApiContext) {
             { key: searchAttributes.Program, value: review.exams[0]!.procedure!.program! },
             { key: searchAttributes.HealthPlan, value: plan.id },
             { key: searchAttributes.Urgency, value: urgent ? 'EXPEDITED' : 'STANDARD' },
+            ...(shown
+              ? [
+                  { key: searchAttributes.RecordStatus, value: shown.status },
+                  { key: searchAttributes.WaitingOn, value: shown.waitingOn },
+                  { key: searchAttributes.StatusSince, value: new Date() },
+                ]
+              : []),
           ],
           args: [
             {
@@ -242,6 +255,7 @@ export function caseRoutes(ctx: ApiContext) {
               draftId: params.draftId,
               userId: user.id,
               request: content,
+              ...(shown ? { shown } : {}),
               policy: {
                 decisionTime: urgent
                   ? (config.EXPEDITED_DECISION_TIME ?? hours(plan.expeditedDecisionHours))
