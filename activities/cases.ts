@@ -5,6 +5,7 @@ import type { DraftContent } from '../domain/draft';
 import { newOrderNumber } from '../domain/orders';
 import { normalizeTin } from '../domain/registration';
 import type { CaseEvent, CaseView } from '../workflows/case';
+import { openView } from '../workflows/caseView';
 import { currentWorkflowId, deliverOnce, type Email, type MailDeps } from './mail';
 import { evaluateRequest, providerByNpi, reviewRequest } from './requestChecks';
 
@@ -62,6 +63,29 @@ const EXAM_WORDS: Record<string, string> = {
   EXPIRED: 'expired',
 };
 
+const iso = (t: string | undefined) => (t ? new Date(t).toISOString() : null);
+
+/** The mirror's columns for a view of the case and its new timeline events. */
+function mirrorColumns(v: CaseView, newEvents: CaseEvent[]) {
+  return {
+    status: v.status === 'PENDED' ? `PENDED_${v.stage}` : v.status,
+    decidedAt: iso(v.decidedAt),
+    closedAt: v.status === 'CLOSED' ? new Date().toISOString() : null,
+    events: newEvents.map((e) => ({ seq: e.seq, at: iso(e.at), examIndex: e.examIndex ?? null, actor: e.actor, type: e.type, summary: e.summary })),
+    exams: v.exams.map((e) => ({
+      examIndex: e.index,
+      status: e.status,
+      decisionCode: e.decisionCode,
+      procedureCode: e.procedureCode,
+      approvedUnits: e.approvedUnits ?? null,
+      servicingNpi: e.servicingProviderNpi ?? null,
+      decidedBy: e.decidedBy ?? null,
+      decidedAt: iso(e.decidedAt),
+    })),
+    orders: v.exams.flatMap((e) => e.orders.map((o) => ({ number: o.number, status: o.status }))),
+  };
+}
+
 export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
   const { prisma } = deps;
 
@@ -84,7 +108,15 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
        * is known, in the same statement as the case (caseWorkflowV3): no step of its own for it.
        */
       firstOrders?: { validityMs: number };
-    }): Promise<{ exams: OpenedExam[] }> {
+      /**
+       * caseWorkflowV4: write the opened case to the mirror in the same statement (the view the
+       * workflow builds from this answer, see workflows/caseView.ts: `view` is the workflow's view
+       * before the opening, every stamp `openedAt`, the write ordered by `at` and `version` as
+       * mirrorCase's), then try the first decision letter as mirrorCase does: no step of its own
+       * for either.
+       */
+      mirror?: { view: CaseView; openedAt: string; at: number; version: number; letterWaitMs: number };
+    }): Promise<{ exams: OpenedExam[]; letter?: { sent: boolean; kind: LetterKind } }> {
       const review = await reviewRequest(prisma, { id: args.userId }, args.request, args.submittedAt.slice(0, 10));
       if (!review.ready) {
         throw ApplicationFailure.create({
@@ -121,40 +153,83 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
             .filter((x) => x.outcome === 'MET' && x.servicingProviderNpi)
             .map((x) => ({ examIndex: x.index, number: newOrderNumber(), issuedAt: now, expiresAt: new Date(issuedAt.getTime() + args.firstOrders!.validityMs).toISOString() }))
         : [];
-      let issued = orders;
-      const rows = exams.map((x) => ({
-        examIndex: x.index,
-        procedureCode: x.procedureCode,
-        requestedUnits: x.requestedUnits ?? null,
-        servicingNpi: x.servicingProviderNpi ?? null,
-        guidelineId: x.guideline?.id ?? null,
-        guidelineVersion: x.guideline?.version ?? null,
-        outcome: x.outcome,
-      }));
+      const attach = (issued: (IssuedOrder & { examIndex: number })[]) => {
+        for (const { examIndex, ...order } of issued) {
+          const x = exams.find((e) => e.index === examIndex);
+          if (x) x.order = order;
+        }
+      };
+      attach(orders);
+      // The opened case as the workflow will build it from this answer (V4), for the mirror.
+      const opened = () => {
+        const view = structuredClone(args.mirror!.view);
+        return { view, ...openView(view, exams, args.mirror!.openedAt) };
+      };
+      const mirrored = args.mirror ? opened() : undefined;
+      const m = mirrored && mirrorColumns(mirrored.view, mirrored.events);
+      const rows = exams.map((x) => {
+        const e = m?.exams.find((r) => r.examIndex === x.index);
+        return {
+          examIndex: x.index,
+          procedureCode: x.procedureCode,
+          status: e?.status ?? 'PENDED',
+          decisionCode: e?.decisionCode ?? null,
+          requestedUnits: x.requestedUnits ?? null,
+          approvedUnits: e?.approvedUnits ?? null,
+          servicingNpi: x.servicingProviderNpi ?? null,
+          guidelineId: x.guideline?.id ?? null,
+          guidelineVersion: x.guideline?.version ?? null,
+          outcome: x.outcome,
+          decidedBy: e?.decidedBy ?? null,
+          decidedAt: e?.decidedAt ?? null,
+        };
+      });
+      const mirroredAt = args.mirror ? new Date(args.mirror.at).toISOString() : null;
+      let head: LetterHead | null = null;
+      let final = mirrored;
       try {
-        // One statement (one round trip, atomic on its own): the case, its exams, the draft submitted.
-        await prisma.$executeRaw`
+        // One statement (one round trip, atomic on its own): the case (V4: as opened, its events
+        // too), its exams, its first order numbers, the draft submitted; and, for a letter, to whom.
+        const [r] = await prisma.$queryRaw<[{ head: LetterHead | null }]>`
           WITH opened AS (
             INSERT INTO "Case" ("id", "caseNumber", "workflowId", "draftId", "userId", "memberId", "planId", "state", "program", "urgency",
-              "orderingNpi", "orderingTin", "status", "waitingOn", "submittedAt", "dueAt", "request", "view", "updatedAt")
+              "orderingNpi", "orderingTin", "status", "waitingOn", "submittedAt", "dueAt", "decidedAt", "request", "view", "mirrorVersion", "mirroredAt", "updatedAt")
             VALUES (${args.caseId}::uuid, ${args.caseNumber}, ${args.workflowId}, ${args.draftId}::uuid, ${args.userId}::uuid, ${member.memberId},
               ${member.healthPlan.id}, ${member.state}, ${exams[0]!.program}::"ClinicalProgram", ${args.request.urgency!}, ${review.orderingProvider!.npi},
-              ${normalizeTin(review.orderingProvider!.tin)!}, 'PENDED', 'NOBODY', ${new Date(args.submittedAt).toISOString()}::timestamp(3),
-              ${new Date(args.dueAt).toISOString()}::timestamp(3), ${JSON.stringify(args.request)}::jsonb, '{}'::jsonb, ${now}::timestamp(3))
-            RETURNING "id"
+              ${normalizeTin(review.orderingProvider!.tin)!}, ${m?.status ?? 'PENDED'}, ${mirrored?.view.waitingOn ?? 'NOBODY'},
+              ${new Date(args.submittedAt).toISOString()}::timestamp(3), ${new Date(args.dueAt).toISOString()}::timestamp(3), ${m?.decidedAt ?? null}::timestamp(3),
+              ${JSON.stringify(args.request)}::jsonb, ${mirrored ? JSON.stringify(mirrored.view) : '{}'}::jsonb, ${args.mirror?.version ?? 0}::int,
+              ${mirroredAt}::timestamp(3), ${now}::timestamp(3))
+            RETURNING "id", "userId"
           ),
           exams AS (
-            INSERT INTO "CaseExam" ("caseId", "examIndex", "procedureCode", "status", "requestedUnits", "servicingNpi", "guidelineId", "guidelineVersion", "outcome")
-            SELECT opened."id", e."examIndex", e."procedureCode", 'PENDED', e."requestedUnits", e."servicingNpi", e."guidelineId", e."guidelineVersion", e."outcome"
+            INSERT INTO "CaseExam" ("caseId", "examIndex", "procedureCode", "status", "decisionCode", "requestedUnits", "approvedUnits", "servicingNpi",
+              "guidelineId", "guidelineVersion", "outcome", "decidedBy", "decidedAt")
+            SELECT opened."id", e."examIndex", e."procedureCode", e."status", e."decisionCode", e."requestedUnits", e."approvedUnits", e."servicingNpi",
+              e."guidelineId", e."guidelineVersion", e."outcome", e."decidedBy", e."decidedAt"
             FROM opened, json_to_recordset(${JSON.stringify(rows)}::json)
-              AS e("examIndex" int, "procedureCode" text, "requestedUnits" int, "servicingNpi" text, "guidelineId" text, "guidelineVersion" int, "outcome" text)
+              AS e("examIndex" int, "procedureCode" text, "status" text, "decisionCode" text, "requestedUnits" int, "approvedUnits" int, "servicingNpi" text,
+                "guidelineId" text, "guidelineVersion" int, "outcome" text, "decidedBy" text, "decidedAt" timestamp(3))
           ),
           orders AS (
             INSERT INTO "OrderNumber" ("number", "caseId", "examIndex", "sequence", "status", "issuedAt", "expiresAt")
             SELECT o."number", opened."id", o."examIndex", 1, 'ACTIVE', o."issuedAt", o."expiresAt"
             FROM opened, json_to_recordset(${JSON.stringify(orders)}::json) AS o("examIndex" int, "number" text, "issuedAt" timestamp(3), "expiresAt" timestamp(3))
+          ),
+          events AS (
+            INSERT INTO "CaseEvent" ("caseId", "seq", "at", "examIndex", "actor", "type", "summary")
+            SELECT opened."id", e."seq", e."at", e."examIndex", e."actor", e."type", e."summary"
+            FROM opened, json_to_recordset(${JSON.stringify(m?.events ?? [])}::json) AS e("seq" int, "at" timestamp(3), "examIndex" int, "actor" text, "type" text, "summary" text)
+          ),
+          submitted AS (
+            UPDATE "Draft" SET "status" = 'SUBMITTED', "updatedAt" = ${now}::timestamp(3) WHERE "id" = ${args.draftId}::uuid
           )
-          UPDATE "Draft" SET "status" = 'SUBMITTED', "updatedAt" = ${now}::timestamp(3) WHERE "id" = ${args.draftId}::uuid`;
+          SELECT CASE WHEN ${!!mirrored?.letter}::boolean THEN (
+            SELECT json_build_object('caseNumber', ${args.caseNumber}::text, 'orderingNpi', ${review.orderingProvider!.npi}::text, 'memberId', ${member.memberId}::text,
+              'email', u."email", 'releasedEmail', u."releasedEmail")
+            FROM opened JOIN "User" u ON u."id" = opened."userId"
+          ) END AS "head"`;
+        head = r!.head;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         // A retry after the write finds its case there already. Any other case holding the
@@ -171,17 +246,19 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
             message: `Case ${args.caseNumber} cannot be written: another case already has its case number or its draft (${args.draftId})`,
           });
         }
-        // Our own earlier write: its order numbers, not the ones drawn now, are the case's.
+        // Our own earlier write: its order numbers, not the ones drawn now, are the case's (and
+        // the view it mirrored was built from them).
         if (orders.length) {
+          for (const x of exams) delete x.order;
           const written = await prisma.orderNumber.findMany({ where: { caseId: args.caseId, sequence: 1 } });
-          issued = written.map((o) => ({ examIndex: o.examIndex, number: o.number, issuedAt: o.issuedAt.toISOString(), expiresAt: o.expiresAt.toISOString() }));
+          attach(written.map((o) => ({ examIndex: o.examIndex, number: o.number, issuedAt: o.issuedAt.toISOString(), expiresAt: o.expiresAt.toISOString() })));
+          if (args.mirror) final = opened();
         }
+        if (final?.letter) head = await letterHead(args.caseId);
       }
-      for (const { examIndex, ...order } of issued) {
-        const x = exams.find((e) => e.index === examIndex);
-        if (x) x.order = order;
-      }
-      return { exams };
+      if (!final?.letter || !head) return { exams };
+      const { view, letter } = final;
+      return { exams, letter: await deliverLetter(letter, () => letterEmail(head!, view, letter), args.mirror!.letterWaitMs) };
     },
 
     /** Order number `sequence` of an exam: created once (unique per case, exam and sequence). */
@@ -251,19 +328,7 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
     }): Promise<{ applied: boolean; letter?: { sent: boolean; kind: LetterKind } }> {
       const v = args.view;
       const at = new Date(args.at).toISOString();
-      const iso = (t: string | undefined) => (t ? new Date(t).toISOString() : null);
-      const events = args.events.map((e) => ({ seq: e.seq, at: iso(e.at), examIndex: e.examIndex ?? null, actor: e.actor, type: e.type, summary: e.summary }));
-      const exams = v.exams.map((e) => ({
-        examIndex: e.index,
-        status: e.status,
-        decisionCode: e.decisionCode,
-        procedureCode: e.procedureCode,
-        approvedUnits: e.approvedUnits ?? null,
-        servicingNpi: e.servicingProviderNpi ?? null,
-        decidedBy: e.decidedBy ?? null,
-        decidedAt: iso(e.decidedAt),
-      }));
-      const orders = v.exams.flatMap((e) => e.orders.map((o) => ({ number: o.number, status: o.status })));
+      const { status, decidedAt, closedAt, events, exams, orders } = mirrorColumns(v, args.events);
       // One statement (one round trip, atomic on its own): the events whatever the order, then the
       // case, its exams and its orders only where this write is not older than the stored one.
       const [r] = await prisma.$queryRaw<[{ present: boolean; applied: boolean; head: LetterHead | null }]>`
@@ -279,12 +344,12 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
           UPDATE "Case" SET
             "mirroredAt" = ${at}::timestamp(3),
             "mirrorVersion" = ${args.version}::int,
-            "status" = ${v.status === 'PENDED' ? `PENDED_${v.stage}` : v.status},
+            "status" = ${status},
             "waitingOn" = ${v.waitingOn},
             "warnedAt" = ${iso(v.warnedAt)}::timestamp(3),
             "breachedAt" = ${iso(v.breachedAt)}::timestamp(3),
-            "decidedAt" = ${iso(v.decidedAt)}::timestamp(3),
-            "closedAt" = ${v.status === 'CLOSED' ? new Date().toISOString() : null}::timestamp(3),
+            "decidedAt" = ${decidedAt}::timestamp(3),
+            "closedAt" = ${closedAt}::timestamp(3),
             "view" = ${JSON.stringify(v)}::jsonb,
             "updatedAt" = ${new Date().toISOString()}::timestamp(3)
           WHERE "id" = ${v.caseId}::uuid
@@ -343,6 +408,15 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       return undefined;
     });
     return { sent: !!receipt && !receipt.stillSending, kind: letter.kind };
+  }
+
+  /** Whom a case's letters are for and go to. */
+  async function letterHead(caseId: string): Promise<LetterHead> {
+    const [c] = await prisma.$queryRaw<LetterHead[]>`
+      SELECT c."caseNumber", c."orderingNpi", c."memberId", u."email", u."releasedEmail"
+      FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${caseId}::uuid`;
+    if (!c) throw new Error(`Case ${caseId} (or its office user) has no row to write the letter from`);
+    return c;
   }
 
   /** A case letter about `view`, to the office user who submitted the case. */

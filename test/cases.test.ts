@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { caseStatusQuery, caseWorkflowV3 } from '../workflows/case';
+import { caseStatusQuery, caseWorkflowV4 } from '../workflows/case';
 import { searchAttributes } from '../common/searchAttributes';
 import { caseNumberOf, parseOrderNumber } from '../domain/orders';
 import { fixtures, members } from '../prisma/seed/reference';
@@ -96,13 +96,13 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   expect(letter!.text).toContain(`Order number: ${exam.orders[0].number}`);
   expect(letter!.text).toContain('does not guarantee payment');
 
-  // A new case runs as caseWorkflowV3: no patch markers (nor the TemporalChangeVersion each
+  // A new case runs as caseWorkflowV4: no patch markers (nor the TemporalChangeVersion each
   // would set), and RecordType comes with the start, not from an upsert. Approved at once, it is
-  // one workflow task: the opening issued the order number, and the letter went out inside the
-  // task (with the mirror write, one local activity), with no activity and no second task.
+  // one workflow task with one step: the opening issued the order number, wrote the case to the
+  // mirror as opened and sent the letter, with no activity and no second task.
   const handle = stack.temporal.workflow.getHandle((await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: view.caseNumber } })).workflowId);
   const described = await handle.describe();
-  expect(described.type).toBe('caseWorkflowV3');
+  expect(described.type).toBe('caseWorkflowV4');
   expect(described.typedSearchAttributes.get(searchAttributes.RecordType)).toBe('CASE');
   const events = (await handle.fetchHistory()).events!;
   expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toEqual([]);
@@ -114,14 +114,17 @@ test('criteria met with the servicing provider chosen: approved with an order nu
     const result = defaultPayloadConverter.fromPayload<{ letter?: object }>(marker.details!.result!.payloads![0]!);
     return [[(defaultPayloadConverter.fromPayload(marker.details!.data!.payloads![0]!) as { activity_type: string }).activity_type, result?.letter]];
   });
-  expect(localSteps).toEqual([
-    ['openCase', undefined],
-    ['mirrorCase', { sent: true, kind: 'decision' }],
-  ]);
+  expect(localSteps).toEqual([['openCase', { sent: true, kind: 'decision' }]]);
+  // What the opening mirrored is what the workflow holds.
+  const row = await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: view.caseNumber }, include: { events: { orderBy: { seq: 'asc' } }, exams: true } });
+  expect(row.view).toEqual(await handle.query(caseStatusQuery));
+  expect([row.status, row.waitingOn, row.mirrorVersion, row.decidedAt?.toISOString()]).toEqual(['DECIDED', 'NOBODY', 1, view.decidedAt]);
+  expect(row.events.map((e) => [e.seq, e.type, e.at.toISOString()])).toEqual(view.events.map((e: { seq: number; type: string; at: string }) => [e.seq, e.type, e.at]));
+  expect(row.exams.map((e) => [e.status, e.decisionCode, e.decidedBy])).toEqual([['APPROVED', 'A1', 'guideline']]);
   // The API expected the guideline to approve, so the start already showed the case decided:
   // the workflow upserted no search attribute (no event, no visibility write of its own).
   expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
-  expect(events).toHaveLength(9);
+  expect(events).toHaveLength(8);
   expect(described.typedSearchAttributes.get(searchAttributes.RecordStatus)).toBe('DECIDED');
   expect(described.typedSearchAttributes.get(searchAttributes.WaitingOn)).toBe('NOBODY');
   expect(described.typedSearchAttributes.get(searchAttributes.StatusSince)?.getTime()).toBeLessThanOrEqual(Date.now());
@@ -208,7 +211,7 @@ test('a start that showed the case decided: the workflow shows what its own open
     const draft = await api.post('/api/drafts', content, office.auth);
     expect(draft.body.review.problems.length > 0).toBe(expectProblems);
     const [{ n }] = await stack.prisma.$queryRaw<[{ n: bigint }]>`SELECT nextval('case_number_seq') AS n`;
-    return stack.temporal.workflow.start(caseWorkflowV3, {
+    return stack.temporal.workflow.start(caseWorkflowV4, {
       workflowId: `case-${draft.body.draftId}`,
       taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
       typedSearchAttributes: [

@@ -294,6 +294,13 @@ test('every committed history replays on the current workflow code', async () =>
       'case-approved-letter-resent-v3.json',
       // Recorded by the support console's suite: a letter's first try handed to the retrying step.
       'case-letter-handed-to-retrying-step-v3.json',
+      // Since new cases start as caseWorkflowV4 (the opening step mirrors the case and tries its letter):
+      'case-approved-at-once-v4.json',
+      'case-provider-chosen-then-extended-v4.json',
+      'case-support-resync-and-cancel-v4.json',
+      'case-peer-to-peer-overturned-v4.json',
+      'case-approved-letter-resent-v4.json',
+      'case-letter-handed-to-retrying-step-v4.json',
     ]),
   );
   for (const file of files) {

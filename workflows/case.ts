@@ -16,6 +16,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Activities } from '../activities';
 import type { IssuedOrder, LetterKind, LetterRequest, OpenedExam } from '../activities/cases';
 import { stampTime } from './requestTime';
+import { deriveState, openView, summaries } from './caseView';
 import type { DraftContent } from '../domain/draft';
 import { searchAttributes } from '../common/searchAttributes';
 
@@ -208,13 +209,24 @@ export async function caseWorkflowV3(input: CaseInput): Promise<CaseView> {
   return runCase(input, 3);
 }
 
-/** Which release a run follows: 1 caseWorkflow (with its patches), 2 caseWorkflowV2, 3 caseWorkflowV3. */
-type Generation = 1 | 2 | 3;
+/**
+ * The case workflow for new cases: caseWorkflowV3 whose opening step also writes the opened case
+ * to the mirror and tries its first letter (the view built by workflows/caseView.ts, the same
+ * code on both sides). An auto-approval is one local activity and eight events; a pended case
+ * opens with one step instead of two.
+ */
+export async function caseWorkflowV4(input: CaseInput): Promise<CaseView> {
+  return runCase(input, 4);
+}
+
+/** Which release a run follows: 1 caseWorkflow (with its patches), 2 caseWorkflowV2, 3 caseWorkflowV3, 4 caseWorkflowV4. */
+type Generation = 1 | 2 | 3 | 4;
 
 async function runCase(input: CaseInput, generation: Generation): Promise<CaseView> {
   const { caseId, policy } = input;
   const current = generation >= 2;
   const oneTask = generation >= 3;
+  const opensMirrored = generation >= 4;
   // Opening, order numbers, mirror writes and provider checks are local activities since this
   // patch; histories recorded before it replay with the activities they scheduled.
   const local = current || patched('local-activity-steps');
@@ -267,25 +279,7 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
    * letter (V3), the same step tries the letter, and one it did not send goes to the retrying activity.
    */
   const settle = async (letter?: LetterRequest) => {
-    const reviewing = pended().length > 0;
-    if (!reviewing && view.status === 'PENDED') {
-      view.status = 'DECIDED';
-      view.decidedAt ??= now();
-      view.stage = 'DONE';
-    }
-    const final = view.exams.every((e) => e.status === 'DENIED' || e.status === 'CANCELLED' || e.status === 'EXPIRED');
-    if (final) view.status = 'CLOSED';
-    view.waitingOn = reviewing
-      ? view.stage === 'NURSE'
-        ? 'NURSE'
-        : view.stage === 'PHYSICIAN'
-          ? 'PHYSICIAN'
-          : view.stage === 'PEER_TO_PEER_CALL'
-            ? 'PEER_TO_PEER'
-            : 'OFFICE'
-      : view.exams.some((e) => e.status === 'APPROVED_AWAITING_PROVIDER')
-        ? 'OFFICE'
-        : 'NOBODY';
+    const reviewing = deriveState(view, now);
     const status = reviewing ? `PENDED_${view.stage}` : view.status;
     const state = `${status}/${view.waitingOn}`;
     // V3 shows a state once: the same values again would cost an event and a visibility write.
@@ -309,11 +303,13 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
     mirrored = snapshot;
     const written = await steps.mirrorCase({ view, events, at: Date.now(), version: ++mirrorWrites, ...(letter ? { letter: { ...letter, waitMs: LETTER_WAIT_MS } } : {}) });
     changes++;
-    if (letter && !written.letter?.sent) {
-      const retrying = acts.sendCaseEmail({ caseId, ...letter });
-      retrying.catch(() => undefined); // failed for good: the workflow fails at its end, where it awaits it
-      lettersSending.push(retrying);
-    }
+    if (letter && !written.letter?.sent) retryLetter(letter);
+  };
+  /** A letter its first try did not send, to the retrying activity (V3), which nothing waits for. */
+  const retryLetter = (letter: LetterRequest) => {
+    const retrying = acts.sendCaseEmail({ caseId, ...letter });
+    retrying.catch(() => undefined); // failed for good: the workflow fails at its end, where it awaits it
+    lettersSending.push(retrying);
   };
 
   /** Approves an exam: an order number at once if the servicing provider is known (`issued`: the opening issued it). */
@@ -327,14 +323,14 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
       await issueOrder(e, by, issued);
     } else {
       e.status = 'APPROVED_AWAITING_PROVIDER';
-      event(by, 'approved', `${e.procedureCode} approved (${code}); choose the servicing provider to get the order number`, e.index);
+      event(by, 'approved', summaries.approvedAwaitingProvider(e, code), e.index);
     }
   };
   const issueOrder = async (e: ExamView, by: string, issued?: IssuedOrder) => {
     const sequence = e.orders.length + 1;
     const o = issued ?? (await steps.issueOrderNumber({ caseId, examIndex: e.index, sequence, validityMs: msToNumber(policy.orderValidity) }));
     e.orders.push({ number: o.number, sequence, status: 'ACTIVE', issuedAt: o.issuedAt, expiresAt: o.expiresAt });
-    event(by, 'order_issued', `Order number ${o.number} for ${e.procedureCode}, valid until ${o.expiresAt.slice(0, 10)}`, e.index);
+    event(by, 'order_issued', summaries.orderIssued(e, o), e.index);
   };
   const deny = (e: ExamView, by: string, reason: string, guidelineReference: string) => {
     e.status = 'DENIED';
@@ -667,6 +663,8 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
   // 1. Open: evaluate every exam against its guideline, persist, first determination.
   if (!current) upsertSearchAttributes([{ key: searchAttributes.RecordType, value: 'CASE' }]);
   const { shown: _shown, ...opening } = input;
+  // V4: the opening step mirrors the case as opened, stamped now, and tries its first letter.
+  const openedAt = now();
   const start = await steps
     .openCase({
       ...opening,
@@ -674,6 +672,7 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
       submittedAt: view.submittedAt,
       dueAt: view.dueAt,
       ...(oneTask ? { firstOrders: { validityMs: msToNumber(policy.orderValidity) } } : {}),
+      ...(opensMirrored ? { mirror: { view, openedAt, at: Date.now(), version: ++mirrorWrites, letterWaitMs: LETTER_WAIT_MS } } : {}),
     })
     .catch((err: unknown) => {
       // Not opened (the request no longer passes its checks): the state the start showed is not the case's.
@@ -686,27 +685,39 @@ async function runCase(input: CaseInput, generation: Generation): Promise<CaseVi
       }
       throw err;
     });
-  event('office', 'submitted', `Request submitted with ${start.exams.length} exam(s)`);
-  for (const { order, ...o } of start.exams) {
-    const e: ExamView = { ...o, status: 'PENDED', decisionCode: 'A4', decisionReasons: o.reasons, orders: [] };
-    view.exams.push(e);
-    if (o.outcome === 'MET') await approve(e, 'A1', 'guideline', o.reasons, order);
-    else event('guideline', 'pended', `${o.procedureCode} pended for clinical review (A4): ${o.reasons.join(' ')}`, e.index);
-  }
-  const decided = view.exams.filter((e) => e.status !== 'PENDED').map((e) => e.index);
-  if (answerFirst || patched('answer-before-first-letter')) {
-    // Answer the submission once the mirror shows the case (lists and queues have it), before the
-    // letter: a slow or failing mail server must not hold the office's immediate determination
-    // (V3 tries the letter with the mirror write, so the answer waits at most LETTER_WAIT_MS).
-    const first = decided.length ? { purpose: `decision-${view.events.length}`, kind: 'decision' as const, examIndexes: decided } : undefined;
-    await settle(oneTask ? first : undefined);
+  if (opensMirrored) {
+    const { letter: first } = openView(view, start.exams, openedAt);
+    mirrored = JSON.stringify(view);
+    if (first && !start.letter?.sent) retryLetter(first);
+    await settle(); // the search attributes, where the opening found otherwise than the start showed
     opened = true;
-    if (first && !oneTask) await acts.sendCaseEmail({ caseId, ...first });
   } else {
-    // As released first: the letter, then the answer (histories recorded before the patch).
-    if (decided.length) await letter('decision', decided);
-    await settle();
-    opened = true;
+    await openAsReleased(start);
+  }
+  /** The opening of V1 to V3: the workflow builds the opened case, then its settle mirrors it. */
+  async function openAsReleased(start: { exams: OpenedExam[] }) {
+    event('office', 'submitted', summaries.submitted(start.exams.length));
+    for (const { order, ...o } of start.exams) {
+      const e: ExamView = { ...o, status: 'PENDED', decisionCode: 'A4', decisionReasons: o.reasons, orders: [] };
+      view.exams.push(e);
+      if (o.outcome === 'MET') await approve(e, 'A1', 'guideline', o.reasons, order);
+      else event('guideline', 'pended', summaries.pended(o), e.index);
+    }
+    const decided = view.exams.filter((e) => e.status !== 'PENDED').map((e) => e.index);
+    if (answerFirst || patched('answer-before-first-letter')) {
+      // Answer the submission once the mirror shows the case (lists and queues have it), before the
+      // letter: a slow or failing mail server must not hold the office's immediate determination
+      // (V3 tries the letter with the mirror write, so the answer waits at most LETTER_WAIT_MS).
+      const first = decided.length ? { purpose: `decision-${view.events.length}`, kind: 'decision' as const, examIndexes: decided } : undefined;
+      await settle(oneTask ? first : undefined);
+      opened = true;
+      if (first && !oneTask) await acts.sendCaseEmail({ caseId, ...first });
+    } else {
+      // As released first: the letter, then the answer (histories recorded before the patch).
+      if (decided.length) await letter('decision', decided);
+      await settle();
+      opened = true;
+    }
   }
 
   // 2. Until every exam is final: timers for the decision timeframe, information requests and orders.

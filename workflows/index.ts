@@ -1,7 +1,7 @@
 // The worker's workflow bundle entry point: every workflow the platform runs.
 export { systemCheckWorkflow } from './systemCheck';
 export { registrationWorkflow } from './registration';
-export { caseWorkflow, caseWorkflowV2, caseWorkflowV3 } from './case';
+export { caseWorkflow, caseWorkflowV2, caseWorkflowV3, caseWorkflowV4 } from './case';
 export { passwordResetWorkflow } from './passwordReset';
 export { identityConfirmationWorkflow } from './identityConfirmation';
 export { mfaEmailCodeWorkflow } from './mfaEmailCode';

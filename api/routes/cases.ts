@@ -16,7 +16,7 @@ import {
   ADDITIONAL_INFO_LIMIT,
   cancelUpdate,
   caseStatusQuery,
-  caseWorkflowV3,
+  caseWorkflowV4,
   chooseProviderUpdate,
   extendOrderUpdate,
   nurseDecisionUpdate,
@@ -230,7 +230,7 @@ export function caseRoutes(ctx: ApiContext) {
         // keeps its own (the second's number is never used).
         const caseId = randomUUID();
         const caseNumber = await nextCaseNumber(prisma);
-        const operation = new WithStartWorkflowOperation(caseWorkflowV3, {
+        const operation = new WithStartWorkflowOperation(caseWorkflowV4, {
           // Opaque and per draft: a second submission of the draft meets the first workflow.
           workflowId: `case-${params.draftId}`,
           taskQueue: config.TEMPORAL_TASK_QUEUE,
