@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { isUniqueViolation } from '../common/db';
@@ -6,7 +7,7 @@ import { newOrderNumber } from '../domain/orders';
 import { normalizeTin } from '../domain/registration';
 import type { CaseEvent, CaseView } from '../workflows/case';
 import { openView } from '../workflows/caseView';
-import { currentWorkflowId, deliverOnce, type Email, type MailDeps } from './mail';
+import { currentWorkflowId, deliverOnce, messageIdOf, type Email, type MailDeps } from './mail';
 import { evaluateRequest, providerByNpi, reviewRequest } from './requestChecks';
 
 /** An exam as the first determination leaves it (the workflow adds review state). */
@@ -185,12 +186,21 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
         };
       });
       const mirroredAt = args.mirror ? new Date(args.mirror.at).toISOString() : null;
-      let head: LetterHead | null = null;
+      // The first letter, composed now, has its delivery row written by the same statement (to
+      // the submitting user): its send then looks nothing up and writes nothing before it.
+      const firstLetter = mirrored?.letter && {
+        ...mirrored.letter,
+        workflowId: currentWorkflowId(),
+        messageId: messageIdOf(currentWorkflowId(), mirrored.letter.purpose),
+        ...(await letterContent({ caseNumber: args.caseNumber, orderingNpi: review.orderingProvider!.npi, memberId: member.memberId }, mirrored.view, mirrored.letter)),
+      };
+      let recipient: string | null = null;
       let final = mirrored;
       try {
         // One statement (one round trip, atomic on its own): the case (V4: as opened, its events
-        // too), its exams, its first order numbers, the draft submitted; and, for a letter, to whom.
-        const [r] = await prisma.$queryRaw<[{ head: LetterHead | null }]>`
+        // too), its exams, its first order numbers, the draft submitted and the first letter's
+        // delivery row (answering to whom it goes).
+        const [r] = await prisma.$queryRaw<[{ recipient: string | null }]>`
           WITH opened AS (
             INSERT INTO "Case" ("id", "caseNumber", "workflowId", "draftId", "userId", "memberId", "planId", "state", "program", "urgency",
               "orderingNpi", "orderingTin", "status", "waitingOn", "submittedAt", "dueAt", "decidedAt", "request", "view", "mirrorVersion", "mirroredAt", "updatedAt")
@@ -223,13 +233,18 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
           ),
           submitted AS (
             UPDATE "Draft" SET "status" = 'SUBMITTED', "updatedAt" = ${now}::timestamp(3) WHERE "id" = ${args.draftId}::uuid
-          )
-          SELECT CASE WHEN ${!!mirrored?.letter}::boolean THEN (
-            SELECT json_build_object('caseNumber', ${args.caseNumber}::text, 'orderingNpi', ${review.orderingProvider!.npi}::text, 'memberId', ${member.memberId}::text,
-              'email', u."email", 'releasedEmail', u."releasedEmail")
+          ),
+          delivery AS (
+            INSERT INTO "EmailDelivery" ("id", "workflowId", "purpose", "recipient", "subject", "messageId", "attempts")
+            SELECT ${randomUUID()}::uuid, ${firstLetter?.workflowId ?? ''}, ${firstLetter?.purpose ?? ''}, COALESCE(u."email", u."releasedEmail"), ${firstLetter?.subject ?? ''},
+              ${firstLetter?.messageId ?? ''}, 1
             FROM opened JOIN "User" u ON u."id" = opened."userId"
-          ) END AS "head"`;
-        head = r!.head;
+            WHERE ${!!firstLetter}::boolean AND COALESCE(u."email", u."releasedEmail") IS NOT NULL
+            ON CONFLICT DO NOTHING
+            RETURNING "recipient"
+          )
+          SELECT (SELECT "recipient" FROM delivery) AS "recipient"`;
+        recipient = r!.recipient;
       } catch (err) {
         if (!isUniqueViolation(err)) throw err;
         // A retry after the write finds its case there already. Any other case holding the
@@ -246,19 +261,25 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
             message: `Case ${args.caseNumber} cannot be written: another case already has its case number or its draft (${args.draftId})`,
           });
         }
-        // Our own earlier write: its order numbers, not the ones drawn now, are the case's (and
-        // the view it mirrored was built from them).
+        // Our own earlier write: its order numbers, not the ones drawn now, are the case's.
         if (orders.length) {
           for (const x of exams) delete x.order;
           const written = await prisma.orderNumber.findMany({ where: { caseId: args.caseId, sequence: 1 } });
           attach(written.map((o) => ({ examIndex: o.examIndex, number: o.number, issuedAt: o.issuedAt.toISOString(), expiresAt: o.expiresAt.toISOString() })));
-          if (args.mirror) final = opened();
         }
-        if (final?.letter) head = await letterHead(args.caseId);
+        // V4: the earlier write may be another workflow task's (one that never completed, its
+        // stamps earlier than this one's): the mirror gets the view this workflow task builds.
+        if (args.mirror) {
+          final = opened();
+          await writeMirror(final.view, final.events, args.mirror.at, args.mirror.version, false);
+        }
       }
-      if (!final?.letter || !head) return { exams };
+      if (!final?.letter) return { exams };
       const { view, letter } = final;
-      return { exams, letter: await deliverLetter(letter, () => letterEmail(head!, view, letter), args.mirror!.letterWaitMs) };
+      const waitMs = args.mirror!.letterWaitMs;
+      // Its row written above: send. Otherwise (a retry, whose first attempt may have sent it): once per purpose, as every letter.
+      if (recipient && firstLetter) return { exams, letter: await deliverLetter(letter, { recorded: { to: recipient, subject: firstLetter.subject, text: firstLetter.text } }, waitMs) };
+      return { exams, letter: await deliverLetter(letter, { compose: async () => letterEmail(await letterHead(args.caseId), view, letter) }, waitMs) };
     },
 
     /** Order number `sequence` of an exam: created once (unique per case, exam and sequence). */
@@ -327,72 +348,27 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       letter?: LetterRequest & { waitMs: number };
     }): Promise<{ applied: boolean; letter?: { sent: boolean; kind: LetterKind } }> {
       const v = args.view;
-      const at = new Date(args.at).toISOString();
-      const { status, decidedAt, closedAt, events, exams, orders } = mirrorColumns(v, args.events);
-      // One statement (one round trip, atomic on its own): the events whatever the order, then the
-      // case, its exams and its orders only where this write is not older than the stored one.
-      const [r] = await prisma.$queryRaw<[{ present: boolean; applied: boolean; head: LetterHead | null }]>`
-        WITH present AS (SELECT "id" FROM "Case" WHERE "id" = ${v.caseId}::uuid),
-        added AS (
-          INSERT INTO "CaseEvent" ("caseId", "seq", "at", "examIndex", "actor", "type", "summary")
-          SELECT ${v.caseId}::uuid, e."seq", e."at", e."examIndex", e."actor", e."type", e."summary"
-          FROM json_to_recordset(${JSON.stringify(events)}::json) AS e("seq" int, "at" timestamp(3), "examIndex" int, "actor" text, "type" text, "summary" text)
-          WHERE EXISTS (SELECT 1 FROM present)
-          ON CONFLICT DO NOTHING
-        ),
-        written AS (
-          UPDATE "Case" SET
-            "mirroredAt" = ${at}::timestamp(3),
-            "mirrorVersion" = ${args.version}::int,
-            "status" = ${status},
-            "waitingOn" = ${v.waitingOn},
-            "warnedAt" = ${iso(v.warnedAt)}::timestamp(3),
-            "breachedAt" = ${iso(v.breachedAt)}::timestamp(3),
-            "decidedAt" = ${decidedAt}::timestamp(3),
-            "closedAt" = ${closedAt}::timestamp(3),
-            "view" = ${JSON.stringify(v)}::jsonb,
-            "updatedAt" = ${new Date().toISOString()}::timestamp(3)
-          WHERE "id" = ${v.caseId}::uuid
-            AND ("mirroredAt" IS NULL OR "mirroredAt" < ${at}::timestamp(3) OR ("mirroredAt" = ${at}::timestamp(3) AND "mirrorVersion" <= ${args.version}::int))
-          RETURNING "id"
-        ),
-        exams AS (
-          UPDATE "CaseExam" AS x SET
-            "status" = e."status", "decisionCode" = e."decisionCode", "procedureCode" = e."procedureCode", "approvedUnits" = e."approvedUnits",
-            "servicingNpi" = e."servicingNpi", "decidedBy" = e."decidedBy", "decidedAt" = e."decidedAt"
-          FROM json_to_recordset(${JSON.stringify(exams)}::json) AS e("examIndex" int, "status" text, "decisionCode" text, "procedureCode" text, "approvedUnits" int, "servicingNpi" text, "decidedBy" text, "decidedAt" timestamp(3))
-          WHERE x."caseId" = ${v.caseId}::uuid AND x."examIndex" = e."examIndex" AND EXISTS (SELECT 1 FROM written)
-        ),
-        orders AS (
-          UPDATE "OrderNumber" AS o SET "status" = e."status"
-          FROM json_to_recordset(${JSON.stringify(orders)}::json) AS e("number" text, "status" text)
-          WHERE o."number" = e."number" AND o."status" <> e."status" AND EXISTS (SELECT 1 FROM written)
-        )
-        SELECT EXISTS (SELECT 1 FROM present) AS "present", EXISTS (SELECT 1 FROM written) AS "applied",
-          CASE WHEN ${!!args.letter}::boolean THEN (
-            SELECT json_build_object('caseNumber', c."caseNumber", 'orderingNpi', c."orderingNpi", 'memberId', c."memberId", 'email', u."email", 'releasedEmail', u."releasedEmail")
-            FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${v.caseId}::uuid
-          ) END AS "head"`;
-      if (!r!.present) throw new Error(`Case ${v.caseId} has no row to mirror into`);
-      if (!r!.applied) log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, at, version: args.version });
+      const r = await writeMirror(v, args.events, args.at, args.version, !!args.letter);
       const letter = args.letter;
-      if (!letter) return { applied: r!.applied };
-      return { applied: r!.applied, letter: await deliverLetter(letter, () => letterEmail(r!.head!, v, letter), letter.waitMs) };
+      if (!letter) return { applied: r.applied };
+      return { applied: r.applied, letter: await deliverLetter(letter, { compose: () => letterEmail(r.head!, v, letter) }, letter.waitMs) };
     },
 
     /**
      * Decision letters, information requests and cancellations, to the office that asked; sent once
      * each, composed from the case as the mirror holds it. Retried until sent (the step support sees
-     * failing); caseWorkflowV3 calls it for a letter whose first try (with the mirror write) did not send it.
+     * failing); caseWorkflowV3 and V4 call it for a letter whose first try (with the mirror write, or the opening) did not send it.
      */
     async sendCaseEmail(args: LetterRequest & { caseId: string }): Promise<{ sent: boolean; kind: LetterKind }> {
-      return deliverLetter(args, async () => {
-        // The case and the office user it goes to, in one query.
-        const [c] = await prisma.$queryRaw<(LetterHead & { view: unknown })[]>`
-          SELECT c."caseNumber", c."orderingNpi", c."memberId", c."view", u."email", u."releasedEmail"
-          FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${args.caseId}::uuid`;
-        if (!c) throw new Error(`Case ${args.caseId} (or its office user) has no row to write the letter from`);
-        return letterEmail(c, c.view as CaseView, args);
+      return deliverLetter(args, {
+        compose: async () => {
+          // The case and the office user it goes to, in one query.
+          const [c] = await prisma.$queryRaw<(LetterHead & { view: unknown })[]>`
+            SELECT c."caseNumber", c."orderingNpi", c."memberId", c."view", u."email", u."releasedEmail"
+            FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${args.caseId}::uuid`;
+          if (!c) throw new Error(`Case ${args.caseId} (or its office user) has no row to write the letter from`);
+          return letterEmail(c, c.view as CaseView, args);
+        },
       });
     },
   };
@@ -401,13 +377,74 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
    * Sends a case letter once per (workflow, purpose). With `waitMs`, a first try that must not hold
    * the workflow task it runs in: it answers `sent: false` rather than wait longer or fail.
    */
-  async function deliverLetter(letter: LetterRequest, compose: () => Promise<Omit<Email, 'purpose'>>, waitMs?: number): Promise<{ sent: boolean; kind: LetterKind }> {
-    const receipt = await deliverOnce(deps, currentWorkflowId(), letter.purpose, compose, { waitMs }).catch((err: unknown) => {
+  async function deliverLetter(
+    letter: LetterRequest,
+    email: { compose: () => Promise<Omit<Email, 'purpose'>> } | { recorded: Omit<Email, 'purpose'> },
+    waitMs?: number,
+  ): Promise<{ sent: boolean; kind: LetterKind }> {
+    const [compose, recorded] = 'recorded' in email ? [async () => email.recorded, email.recorded] : [email.compose, undefined];
+    const receipt = await deliverOnce(deps, currentWorkflowId(), letter.purpose, compose, { waitMs, ...(recorded ? { recorded } : {}) }).catch((err: unknown) => {
       if (waitMs === undefined) throw err;
       log.warn('letter not sent on its first try: the retrying step takes it', { purpose: letter.purpose, error: String(err) });
       return undefined;
     });
     return { sent: !!receipt && !receipt.stillSending, kind: letter.kind };
+  }
+
+  /**
+   * Writes a view of the case to the mirror, with its new timeline events (see mirrorCase); with
+   * `withHead`, answers whom its letter goes to.
+   */
+  async function writeMirror(v: CaseView, newEvents: CaseEvent[], atMs: number, version: number, withHead: boolean): Promise<{ applied: boolean; head: LetterHead | null }> {
+    const at = new Date(atMs).toISOString();
+    const { status, decidedAt, closedAt, events, exams, orders } = mirrorColumns(v, newEvents);
+    // One statement (one round trip, atomic on its own): the events whatever the order, then the
+    // case, its exams and its orders only where this write is not older than the stored one.
+    const [r] = await prisma.$queryRaw<[{ present: boolean; applied: boolean; head: LetterHead | null }]>`
+      WITH present AS (SELECT "id" FROM "Case" WHERE "id" = ${v.caseId}::uuid),
+      added AS (
+        INSERT INTO "CaseEvent" ("caseId", "seq", "at", "examIndex", "actor", "type", "summary")
+        SELECT ${v.caseId}::uuid, e."seq", e."at", e."examIndex", e."actor", e."type", e."summary"
+        FROM json_to_recordset(${JSON.stringify(events)}::json) AS e("seq" int, "at" timestamp(3), "examIndex" int, "actor" text, "type" text, "summary" text)
+        WHERE EXISTS (SELECT 1 FROM present)
+        ON CONFLICT DO NOTHING
+      ),
+      written AS (
+        UPDATE "Case" SET
+          "mirroredAt" = ${at}::timestamp(3),
+          "mirrorVersion" = ${version}::int,
+          "status" = ${status},
+          "waitingOn" = ${v.waitingOn},
+          "warnedAt" = ${iso(v.warnedAt)}::timestamp(3),
+          "breachedAt" = ${iso(v.breachedAt)}::timestamp(3),
+          "decidedAt" = ${decidedAt}::timestamp(3),
+          "closedAt" = ${closedAt}::timestamp(3),
+          "view" = ${JSON.stringify(v)}::jsonb,
+          "updatedAt" = ${new Date().toISOString()}::timestamp(3)
+        WHERE "id" = ${v.caseId}::uuid
+          AND ("mirroredAt" IS NULL OR "mirroredAt" < ${at}::timestamp(3) OR ("mirroredAt" = ${at}::timestamp(3) AND "mirrorVersion" <= ${version}::int))
+        RETURNING "id"
+      ),
+      exams AS (
+        UPDATE "CaseExam" AS x SET
+          "status" = e."status", "decisionCode" = e."decisionCode", "procedureCode" = e."procedureCode", "approvedUnits" = e."approvedUnits",
+          "servicingNpi" = e."servicingNpi", "decidedBy" = e."decidedBy", "decidedAt" = e."decidedAt"
+        FROM json_to_recordset(${JSON.stringify(exams)}::json) AS e("examIndex" int, "status" text, "decisionCode" text, "procedureCode" text, "approvedUnits" int, "servicingNpi" text, "decidedBy" text, "decidedAt" timestamp(3))
+        WHERE x."caseId" = ${v.caseId}::uuid AND x."examIndex" = e."examIndex" AND EXISTS (SELECT 1 FROM written)
+      ),
+      orders AS (
+        UPDATE "OrderNumber" AS o SET "status" = e."status"
+        FROM json_to_recordset(${JSON.stringify(orders)}::json) AS e("number" text, "status" text)
+        WHERE o."number" = e."number" AND o."status" <> e."status" AND EXISTS (SELECT 1 FROM written)
+      )
+      SELECT EXISTS (SELECT 1 FROM present) AS "present", EXISTS (SELECT 1 FROM written) AS "applied",
+        CASE WHEN ${withHead}::boolean THEN (
+          SELECT json_build_object('caseNumber', c."caseNumber", 'orderingNpi', c."orderingNpi", 'memberId', c."memberId", 'email', u."email", 'releasedEmail', u."releasedEmail")
+          FROM "Case" c JOIN "User" u ON u."id" = c."userId" WHERE c."id" = ${v.caseId}::uuid
+        ) END AS "head"`;
+    if (!r!.present) throw new Error(`Case ${v.caseId} has no row to mirror into`);
+    if (!r!.applied) log.warn('mirror write older than the stored one: its events kept, the rest skipped', { caseId: v.caseId, at, version });
+    return r!;
   }
 
   /** Whom a case's letters are for and go to. */
@@ -421,6 +458,11 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
 
   /** A case letter about `view`, to the office user who submitted the case. */
   async function letterEmail(c: LetterHead, view: CaseView, args: LetterRequest): Promise<Omit<Email, 'purpose'>> {
+    return { to: c.email ?? c.releasedEmail!, ...(await letterContent(c, view, args)) };
+  }
+
+  /** A case letter's subject and text. */
+  async function letterContent(c: Pick<LetterHead, 'caseNumber' | 'orderingNpi' | 'memberId'>, view: CaseView, args: LetterRequest): Promise<{ subject: string; text: string }> {
     const physician = await providerByNpi(prisma, c.orderingNpi);
     const link = `${deps.publicBaseUrl}/api/cases/${c.caseNumber}`;
     const lines = (view.exams ?? [])
@@ -448,7 +490,6 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       peer_to_peer: `A physician reviewer offers a peer-to-peer call with the ordering physician: ${args.message ?? ''}\n\nPropose at least two call windows on the case.`,
     }[args.kind];
     return {
-      to: c.email ?? c.releasedEmail!,
       subject,
       text: [
         `For ${physician?.name ?? `NPI ${c.orderingNpi}`} (ordering provider), case ${c.caseNumber}, member ${c.memberId}`,

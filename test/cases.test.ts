@@ -121,6 +121,11 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   expect([row.status, row.waitingOn, row.mirrorVersion, row.decidedAt?.toISOString()]).toEqual(['DECIDED', 'NOBODY', 1, view.decidedAt]);
   expect(row.events.map((e) => [e.seq, e.type, e.at.toISOString()])).toEqual(view.events.map((e: { seq: number; type: string; at: string }) => [e.seq, e.type, e.at]));
   expect(row.exams.map((e) => [e.status, e.decisionCode, e.decidedBy])).toEqual([['APPROVED', 'A1', 'guideline']]);
+  // Its letter's delivery row came with the case (one attempt, to the submitting user), and the send marked it.
+  const deliveries = await stack.prisma.emailDelivery.findMany({ where: { workflowId: row.workflowId } });
+  expect(deliveries.map((d) => [d.purpose, d.recipient, d.status, d.attempts, d.messageId])).toEqual([
+    [`decision-${view.events.length}`, office.email, 'SENT', 1, letter!.messageId],
+  ]);
   // The API expected the guideline to approve, so the start already showed the case decided:
   // the workflow upserted no search attribute (no event, no visibility write of its own).
   expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);

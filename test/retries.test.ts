@@ -167,6 +167,51 @@ test('a case number another case holds is passed over, and the opening step refu
   expect(await stack.prisma.case.count({ where: { id: caseId } })).toBe(0);
 });
 
+test('an opening run again by a later workflow task (the first never completed) leaves the mirror with the later task\'s view, one order number and one letter', async () => {
+  // caseWorkflowV4 hands the opening its view and time; a worker killed before the task completed
+  // means a new task, later stamps, and the same step again, which finds its own earlier write.
+  const request = { ...lumbarRequest(openingMember!), exams: [{ ...lumbarExam, answers: LUMBAR_MET }] };
+  const draft = await api.post('/api/drafts', request, office.auth);
+  expect(draft.status).toBe(201);
+  const [{ n }] = await stack.prisma.$queryRaw<[{ n: bigint }]>`SELECT nextval('case_number_seq') AS n`;
+  const caseId = randomUUID();
+  const caseNumber = caseNumberOf(n);
+  const workflowId = `case-${draft.body.draftId}`;
+  const { openCase } = caseActivities({ prisma: stack.prisma, transport: createTransport(testEnv('smtpUrl')), from: 'Test <test@prior-auth.local>', publicBaseUrl: 'http://localhost' });
+  const env = new MockActivityEnvironment({ workflowExecution: { workflowId, runId: randomUUID() } });
+  const attempt = (t: number): Promise<Awaited<ReturnType<typeof openCase>>> => {
+    const at = new Date(t).toISOString();
+    const view: CaseView = { caseId, caseNumber, status: 'PENDED', stage: 'NURSE', waitingOn: 'NOBODY', submittedAt: at, dueAt: new Date(t + 86_400_000).toISOString(), exams: [], additionalInformation: [], events: [] };
+    return env.run(openCase, {
+      caseId,
+      caseNumber,
+      draftId: draft.body.draftId,
+      userId: office.userId,
+      workflowId,
+      request: request as never,
+      submittedAt: view.submittedAt,
+      dueAt: view.dueAt,
+      firstOrders: { validityMs: 60 * 86_400_000 },
+      mirror: { view, openedAt: at, at: t, version: 1, letterWaitMs: 2000 },
+    });
+  };
+  const first = await attempt(Date.now() - 10_000);
+  const later = Date.now();
+  const second = await attempt(later);
+  expect(second.exams[0]!.order).toEqual(first.exams[0]!.order);
+  expect([first.letter, second.letter]).toEqual([{ sent: true, kind: 'decision' }, { sent: true, kind: 'decision' }]);
+  const row = await stack.prisma.case.findUniqueOrThrow({ where: { id: caseId } });
+  const view = row.view as unknown as CaseView;
+  expect([view.submittedAt, view.decidedAt, view.events.map((e) => e.at)]).toEqual([new Date(later).toISOString(), new Date(later).toISOString(), [new Date(later).toISOString(), new Date(later).toISOString()]]);
+  expect(view.exams[0]!.orders.map((o) => o.number)).toEqual([first.exams[0]!.order!.number]);
+  expect([row.mirroredAt?.getTime(), row.status]).toEqual([later, 'DECIDED']);
+  expect(await stack.prisma.orderNumber.count({ where: { caseId } })).toBe(1);
+  const deliveries = await stack.prisma.emailDelivery.findMany({ where: { workflowId } });
+  expect(deliveries.map((d) => [d.status, d.attempts])).toEqual([['SENT', 2]]);
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await stack.mailbox.list(office.email)).filter((m) => m.subject.includes(caseNumber))).toHaveLength(1);
+});
+
 test('an issued order number is never renumbered, moved, re-dated or removed in the database; its status may change', async () => {
   const [order] = await stack.prisma.orderNumber.findMany({ take: 1, where: { case: { memberId: autoMember! } } });
   expect(order).toBeDefined();
