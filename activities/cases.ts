@@ -188,10 +188,11 @@ export function caseActivities(deps: MailDeps & { publicBaseUrl: string }) {
       const mirroredAt = args.mirror ? new Date(args.mirror.at).toISOString() : null;
       // The first letter, composed now, has its delivery row written by the same statement (to
       // the submitting user): its send then looks nothing up and writes nothing before it.
+      const letterWorkflowId = mirrored?.letter && currentWorkflowId();
       const firstLetter = mirrored?.letter && {
         ...mirrored.letter,
-        workflowId: currentWorkflowId(),
-        messageId: messageIdOf(currentWorkflowId(), mirrored.letter.purpose),
+        workflowId: letterWorkflowId!,
+        messageId: messageIdOf(letterWorkflowId!, mirrored.letter.purpose),
         ...(await letterContent({ caseNumber: args.caseNumber, orderingNpi: review.orderingProvider!.npi, memberId: member.memberId }, mirrored.view, mirrored.letter)),
       };
       let recipient: string | null = null;

@@ -50,10 +50,11 @@ export interface MailDeps {
 const attempts = new Map<string, Promise<boolean>>();
 
 const digestOf = (workflowId: string, purpose: string) => createHash('sha256').update(`${workflowId}\u0000${purpose}`).digest('hex');
+const messageIdOfDigest = (digest: string) => `<${digest.slice(0, 32)}@prior-auth>`;
 
 /** The Message-ID of a workflow's email for `purpose`: the same on every attempt, so mail systems recognise a copy. */
 export function messageIdOf(workflowId: string, purpose: string): string {
-  return `<${digestOf(workflowId, purpose).slice(0, 32)}@prior-auth>`;
+  return messageIdOfDigest(digestOf(workflowId, purpose));
 }
 
 /**
@@ -84,7 +85,7 @@ export async function deliverOnce(
   const { prisma, transport, from } = deps;
   const key = { workflowId, purpose };
   const digest = digestOf(workflowId, purpose);
-  const messageId = messageIdOf(workflowId, purpose);
+  const messageId = messageIdOfDigest(digest);
   const activity = activityContext();
   const accepted: SendProgress = { smtpAccepted: messageId };
   const markSent = () => recordSent(prisma, key, () => activity?.heartbeat(accepted), activity?.info.startToCloseTimeoutMs);
