@@ -2,16 +2,23 @@ import { Client, Connection, type WorkflowClientInterceptor } from '@temporalio/
 import { defaultPayloadConverter, type Headers } from '@temporalio/common';
 import type { Config } from '../common/config';
 import { REQUESTED_AT_HEADER } from '../workflows/requestTime';
+import { buildIdsAtStart, workerBuilds } from './workerBuilds';
 
 /** The API's one Temporal client: it starts, signals, updates and queries workflows. */
 export async function createTemporalClient(config: Config): Promise<Client> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS, connectTimeout: '5s' });
-  return temporalClient(connection, config.TEMPORAL_NAMESPACE);
+  return temporalClient(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE);
 }
 
-/** A client whose updates carry their request's time (the API's, and the test stack's in its place). */
-export function temporalClient(connection: Connection, namespace: string): Client {
-  return new Client({ connection, namespace, interceptors: { workflow: [requestedAtHeader] } });
+/**
+ * A client whose updates carry their request's time (the API's, and the test stack's in its
+ * place), and whose workflows on `taskQueue` start with the `BuildIds` their first workflow task
+ * would give them (api/workerBuilds.ts).
+ */
+export function temporalClient(connection: Connection, namespace: string, taskQueue: string): Client {
+  const builds = workerBuilds(connection, namespace, taskQueue);
+  void builds.refresh();
+  return new Client({ connection, namespace, interceptors: { workflow: [requestedAtHeader, buildIdsAtStart(taskQueue, builds)] } });
 }
 
 /**

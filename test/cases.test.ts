@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { caseStatusQuery, caseWorkflowV4 } from '../workflows/case';
 import { searchAttributes } from '../common/searchAttributes';
+import { BUILD_IDS, buildIdsOf } from '../api/workerBuilds';
 import { caseNumberOf, parseOrderNumber } from '../domain/orders';
 import { fixtures, members } from '../prisma/seed/reference';
 import { eventually } from './support/eventually';
@@ -149,6 +150,36 @@ test('criteria met with the servicing provider chosen: approved with an order nu
   expect(dup.res.status).toBe(200);
   expect(dup.view.duplicateOf).toEqual({ caseNumber: view.caseNumber, orderNumber: exam.orders[0].number, procedureCode: exam.procedureCode, expiresAt: exam.orders[0].expiresAt });
   expect(await stack.prisma.orderNumber.count({ where: { case: { memberId } } })).toBe(1);
+});
+
+test('a case starts with the BuildIds its first workflow task gives it, so Temporal writes its visibility record once', async () => {
+  const expected = ['unversioned', `unversioned:${stack.worker.options.buildId}`];
+  const startedWith = async (workflowId: string) => {
+    const [first] = (await stack.temporal.workflow.getHandle(workflowId).fetchHistory()).events!;
+    const field = first!.workflowExecutionStartedEventAttributes!.searchAttributes?.indexedFields?.BuildIds;
+    return field ? defaultPayloadConverter.fromPayload<string[]>(field) : undefined;
+  };
+  // The API learns the build from the task queue's pollers in the background (asked again 5 s
+  // after it found none, as when this file's API started before its worker).
+  let workflowId = '';
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const { view } = await submit(lumbarMri());
+    workflowId = (await stack.prisma.case.findUniqueOrThrow({ where: { caseNumber: view.caseNumber } })).workflowId;
+    if (await startedWith(workflowId)) break;
+    await new Promise((r) => setTimeout(r, 1_000));
+  }
+  expect(await startedWith(workflowId)).toEqual(expected);
+  // What the server holds after the task is what the start gave: nothing changed at the task's
+  // completion, so no visibility upsert was written for it.
+  expect((await stack.temporal.workflow.getHandle(workflowId).describe()).typedSearchAttributes.get(BUILD_IDS)).toEqual(expected);
+
+  // One unversioned build polling: its value; none, two builds, or a versioned worker: nothing.
+  const poller = (buildId: string, useVersioning = false) => ({ workerVersionCapabilities: { buildId, useVersioning } });
+  expect(buildIdsOf([poller('b1'), poller('b1')])).toEqual(['unversioned', 'unversioned:b1']);
+  expect(buildIdsOf([])).toBeUndefined();
+  expect(buildIdsOf([poller('b1'), poller('b2')])).toBeUndefined();
+  expect(buildIdsOf([poller('b1', true)])).toBeUndefined();
+  expect(buildIdsOf([{ workerVersionCapabilities: null }])).toBeUndefined();
 });
 
 test('one draft submitted five times at once: one case, one 201 (the others 200 with that case), one submission audited', async () => {

@@ -63,7 +63,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { log?:
   const transport = createTransport(config.smtpUrl);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-  const temporal = temporalClient(connection, config.TEMPORAL_NAMESPACE);
+  const temporal = temporalClient(connection, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE);
 
   // What the worker sees going wrong, recorded for the support console as in production.
   const problems = problemRecorder({ prisma, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, log });
