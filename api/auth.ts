@@ -3,7 +3,7 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import type { Request, RequestHandler, Response } from 'express';
 import { hashToken } from '../common/tokens';
 import { isPlanScoped, rolesInWords, type AccessRole } from '../domain/access';
-import type { User } from '../generated/prisma/client';
+import { Prisma, type User } from '../generated/prisma/client';
 import type { ApiContext } from './context';
 import { HttpError } from './errors';
 
@@ -108,13 +108,19 @@ export function authenticate(ctx: ApiContext): RequestHandler {
 }
 
 /**
+ * The account's columns as its model has them, named (not `u.*`): the statement is prepared once
+ * per connection (common/db.ts), and a column a migration adds must not change what it returns.
+ */
+const USER_COLUMNS = Prisma.raw(Object.values(Prisma.UserScalarFieldEnum).map((c) => `u."${c}"`).join(', '));
+
+/**
  * A session and its account by the token's hash, in one query (every signed-in request asks):
- * the account's columns as its model has them, the session's beside them.
+ * the account's columns, the session's beside them.
  */
 async function sessionByToken(ctx: ApiContext, token: string) {
   type Row = User & { sessionId: string; sessionLastSeenAt: Date; sessionExpiresAt: Date; sessionRevokedAt: Date | null; sessionCsrfHash: string | null };
   const [row] = await ctx.prisma.$queryRaw<Row[]>`
-    SELECT u.*, s."id" AS "sessionId", s."lastSeenAt" AS "sessionLastSeenAt", s."expiresAt" AS "sessionExpiresAt",
+    SELECT ${USER_COLUMNS}, s."id" AS "sessionId", s."lastSeenAt" AS "sessionLastSeenAt", s."expiresAt" AS "sessionExpiresAt",
       s."revokedAt" AS "sessionRevokedAt", s."csrfHash" AS "sessionCsrfHash"
     FROM "Session" s JOIN "User" u ON u."id" = s."userId" WHERE s."tokenHash" = ${hashToken(token)}`;
   if (!row) return undefined;
