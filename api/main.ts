@@ -9,7 +9,7 @@ import { createTemporalClient } from './temporal';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL, 'api');
-  const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE, { preparedStatements: true });
+  const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
   const temporal = await createTemporalClient(config);
   const app = createApp({ config, log, prisma, temporal });
 

@@ -59,6 +59,9 @@ export const envSchema = z.object({
 
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgresql:// URL').optional(),
   DATABASE_POOL_SIZE: z.coerce.number().int().positive().default(10),
+  // The API and the worker prepare each statement once per connection (common/db.ts). Off for
+  // the embedded PGlite, whose one backend every connection shares (names would collide).
+  DATABASE_PREPARED_STATEMENTS: z.enum(['true', 'false'], 'must be true or false').default('true').transform((v) => v === 'true'),
   PGLITE_PORT: port.default(5433),
 
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),

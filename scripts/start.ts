@@ -109,8 +109,10 @@ async function main(): Promise<void> {
     if (!config.DATABASE_URL) {
       say(`DATABASE_URL is unset: embedded PostgreSQL (PGlite) on 127.0.0.1:${config.PGLITE_PORT}, data in ${config.DATA_DIR}/pglite`);
       run.pg = await startEmbeddedPostgres({ dataDir: path.join(config.DATA_DIR, 'pglite'), port: config.PGLITE_PORT });
-      // PGlite mixes up statements from concurrent connections of one client: one each.
+      // PGlite mixes up statements from concurrent connections of one client: one each. Its
+      // one backend is every connection's, so statements prepared by name would collide.
       childEnv.DATABASE_POOL_SIZE = '1';
+      childEnv.DATABASE_PREPARED_STATEMENTS = 'false';
     }
     const applied = await migrate(config.databaseUrl);
     say(applied.length ? `applied migrations: ${applied.join(', ')}` : 'database schema is up to date');

@@ -20,7 +20,7 @@ export async function runWorkerProcess(extra: Pick<WorkerOptions, 'activityInter
   const bundle = config.WORKFLOW_BUNDLE_PATH ? { codePath: config.WORKFLOW_BUNDLE_PATH } : await bundleWorkflows({ stackTraces: config.WORKFLOW_STACK_TRACES });
   if ('code' in bundle) log.info({ ms: Date.now() - started, bytes: bundle.code.length }, 'workflows bundled');
 
-  const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE, { preparedStatements: true });
+  const prisma = createPrisma(config.databaseUrl, config.DATABASE_POOL_SIZE, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
   const transport = createTransport(config.smtpUrl);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection: await Connection.connect({ address: config.TEMPORAL_ADDRESS }), namespace: config.TEMPORAL_NAMESPACE });
