@@ -350,7 +350,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const deliveries = (await db.query('SELECT "workflowId", purpose, status, "messageId" FROM "EmailDelivery"')).rows as { workflowId: string; purpose: string; status: string; messageId: string }[];
     // Each message's arrivals, in ms into the run.
     const arrivalsMs = new Map<string, number[]>();
-    for (const m of sys.mail.messages()) if (m.messageId) arrivalsMs.set(m.messageId, [...(arrivalsMs.get(m.messageId) ?? []), Date.parse(m.receivedAt) - t0]);
+    for (const m of await sys.mail.messages()) if (m.messageId) arrivalsMs.set(m.messageId, [...(arrivalsMs.get(m.messageId) ?? []), Date.parse(m.receivedAt) - t0]);
     const received = new Map([...arrivalsMs].map(([id, at]) => [id, at.length]));
     let receivedTwice = 0;
     const resent = { afterWorkerKill: 0, afterMailCut: 0 };
