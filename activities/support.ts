@@ -37,6 +37,8 @@ interface Seen {
 }
 
 const PAGE = 500;
+/** The records the audit compares with the mirror (RecordType). */
+const AUDITED = new Set(['CASE', 'REGISTRATION']);
 
 /**
  * Support's view of the database mirror: does it say what the workflows say? Pages through the
@@ -91,15 +93,22 @@ export function supportActivities(deps: { prisma: PrismaClient; temporal: Client
       const pageSize = args.pageSize ?? PAGE;
       let pages = 0;
       let pausedMs = 0;
-      const query = "ExecutionStatus = 'Running' AND RecordType IN ('CASE', 'REGISTRATION')";
+      // Only the status: the dev server's SQLite visibility then reads the running workflows in
+      // its status index's order, and a page's token is checked from that index alone. With the
+      // record type in the query too, every page read each row before the token from the table and
+      // its search attributes' JSON again, so a page cost more the deeper it was (at 5,900 running
+      // cases the SQL of the last page took 20 ms against 1.9, a whole pass 669 ms against 108),
+      // all on Temporal's only SQLite connection. The few other running workflows are skipped here.
+      const query = "ExecutionStatus = 'Running'";
       let checked = 0;
       const drifts: (Seen & { fields: string[] })[] = [];
       const matching = new Set<string>();
       let page: WorkflowExecutionInfo[] = [];
 
       const flush = async () => {
-        const mirror = await mirrorOf(page);
-        for (const w of page) {
+        const audited = page.filter((w) => AUDITED.has(w.typedSearchAttributes.get(searchAttributes.RecordType) ?? ''));
+        const mirror = await mirrorOf(audited);
+        for (const w of audited) {
           const type = w.typedSearchAttributes.get(searchAttributes.RecordType);
           const status = w.typedSearchAttributes.get(searchAttributes.RecordStatus);
           const since = w.typedSearchAttributes.get(searchAttributes.StatusSince);
