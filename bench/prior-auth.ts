@@ -25,7 +25,8 @@ import { cpuSeconds, diskBytes, machineBusySeconds, rssMiB, startSystem, type Ru
  *
  * - load held (phase `soak`, not in the default run): submissions at BENCH_SOAK_RATE per second
  *   (12) for BENCH_SOAK_SECONDS (600), each minute's latency and memory against the unloaded
- *   latency.
+ *   latency (BENCH_SOAK_UNLOADED_REQUESTS, 300 one after another, after BENCH_SOAK_WARMUP_SECONDS,
+ *   30, at the rate).
  *
  *   npm run bench              (BENCH_SCALE=100000 for the larger size; BENCH_PHASES=latency,auto to pick)
  */
@@ -36,6 +37,8 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,auto,pended,scale,codes').split(','));
 const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? 12);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
+const SOAK_WARMUP_SECONDS = Number(process.env.BENCH_SOAK_WARMUP_SECONDS ?? 30);
+const SOAK_UNLOADED_REQUESTS = Number(process.env.BENCH_SOAK_UNLOADED_REQUESTS ?? 300);
 const LATENCY_REQUESTS: Record<number, number> = { 1: 100, 10: 400, 50: 1000 };
 
 const today = new Date().toISOString().slice(0, 10);
@@ -289,17 +292,44 @@ async function main() {
     if (PHASES.has('soak')) {
       // Load held: submissions at a fixed rate (open loop: a new one every 1/rate s, whether or
       // not earlier ones have answered) for SOAK_SECONDS; each minute's latency and memory.
-      const unloadedIds = await drafts(60, MET);
-      const unloaded: number[] = [];
-      for (const id of unloadedIds) unloaded.push((await submit(id)).ms);
-      const base = stats(unloaded.slice(10));
+      //
+      // The unloaded latency they are held against is measured as the loaded minutes are: on a
+      // warmed system (SOAK_WARMUP_SECONDS at the rate first, not counted) and over enough
+      // requests for a p99 (SOAK_UNLOADED_REQUESTS one after another). The 50 measured on the
+      // cold system right after start (what runs before 2026-12-07 compared with) are kept as
+      // `coldUnloadedLatencyMs`: the p99 of 50 is their maximum, and it was 75 ms in one run and
+      // 158 in the next of the same code.
+      const coldIds = await drafts(60, MET);
+      const cold: number[] = [];
+      for (const id of coldIds) cold.push((await submit(id)).ms);
+      const coldBase = stats(cold.slice(10));
       const count = Math.round(SOAK_RATE * SOAK_SECONDS);
+      const warmCount = Math.round(SOAK_RATE * SOAK_WARMUP_SECONDS);
       // Every draft is made first: the minutes measure submissions alone, with no bursts of drafting.
-      const ids: string[] = await drafts(count, MET);
+      const all: string[] = await drafts(warmCount + SOAK_UNLOADED_REQUESTS + count, MET);
+      const warmIds = all.slice(0, warmCount);
+      const unloadedIds = all.slice(warmCount, warmCount + SOAK_UNLOADED_REQUESTS);
+      const ids = all.slice(warmCount + SOAK_UNLOADED_REQUESTS);
       const minutes: { minute: number; submitted: number; latencyMs: ReturnType<typeof stats>; memoryMiB: Record<string, number> }[] = [];
       const cases: string[] = [];
+      const otherCases: string[] = [];
       let bucket: number[] = [];
       let failures = 0;
+      const tw = now();
+      const warming: Promise<void>[] = [];
+      for (let i = 0; i < warmIds.length; i++) {
+        await sleep(Math.max(0, tw + (i / SOAK_RATE) * 1000 - now()));
+        warming.push(submit(warmIds[i]!).then((r) => void otherCases.push(r.caseNumber), () => void failures++));
+      }
+      await Promise.all(warming);
+      await sleep(5_000);
+      const unloaded: number[] = [];
+      for (const id of unloadedIds) {
+        const r = await submit(id);
+        unloaded.push(r.ms);
+        otherCases.push(r.caseNumber);
+      }
+      const base = stats(unloaded);
       const t0 = now();
       const inFlight: Promise<void>[] = [];
       for (let i = 0; i < count; i++) {
@@ -320,6 +350,8 @@ async function main() {
       await Promise.all(inFlight);
       if (bucket.length) minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
       const done = await untilCompleted(cases);
+      const othersDone = await untilCompleted(otherCases);
+      if (othersDone < otherCases.length) throw new Error(`${otherCases.length - othersDone} of the warm-up and unloaded cases did not complete`);
       const worst = Math.max(...minutes.map((x) => x.latencyMs.p99));
       const first = minutes[0]!.memoryMiB;
       const last = minutes[minutes.length - 1]!.memoryMiB;
@@ -329,9 +361,12 @@ async function main() {
         submitted: cases.length,
         failed: failures,
         completed: done,
+        warmupSeconds: SOAK_WARMUP_SECONDS,
         unloadedLatencyMs: base,
+        coldUnloadedLatencyMs: coldBase,
         worstMinuteP99Ms: worst,
         p99WithinTwiceUnloaded: worst <= 2 * base.p99,
+        minutesWithinTwiceUnloaded: minutes.filter((x) => x.latencyMs.p99 <= 2 * base.p99).length,
         memoryGrowthMiB: Object.fromEntries(Object.keys(last).map((k) => [k, (last[k] ?? 0) - (first[k] ?? 0)])),
         // Garbage collection makes memory a saw: flat means the range does not climb minute after minute.
         memoryRangeMiB: Object.fromEntries(Object.keys(last).map((k) => [k, [Math.min(...minutes.map((x) => x.memoryMiB[k] ?? 0)), Math.max(...minutes.map((x) => x.memoryMiB[k] ?? 0))]])),
@@ -375,7 +410,7 @@ async function main() {
   const pended = results.sustainedPendedWithNurses as { completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
   const scale = results.scale as { openCasesWithTimers: number } | undefined;
   const codes = results.codeSearchOverHttp as { p95: number } | undefined;
-  const held = results.loadHeld as { ratePerSecond: number; seconds: number; worstMinuteP99Ms: number; unloadedLatencyMs: { p99: number }; memoryGrowthMiB: Record<string, number> } | undefined;
+  const held = results.loadHeld as { ratePerSecond: number; seconds: number; worstMinuteP99Ms: number; unloadedLatencyMs: { p99: number }; coldUnloadedLatencyMs: { p99: number }; minutesWithinTwiceUnloaded: number; minutes: unknown[]; memoryGrowthMiB: Record<string, number> } | undefined;
   const targets = {
     autoApprovalP99At10Under250ms: lat ? { value: lat.c10!.p99, met: lat.c10!.p99 < 250 } : undefined,
     sustained100PerSecond: auto ? { value: Math.min(auto.submissionsPerSecond, auto.completedPerSecond), met: Math.min(auto.submissionsPerSecond, auto.completedPerSecond) >= 100 } : undefined,
@@ -398,7 +433,7 @@ async function main() {
   if (auto) console.log(`| sustained auto-approval | ${auto.submissionsPerSecond} submitted/s, ${auto.completedPerSecond} completed/s, ${auto.cpuSecondsPerCase} CPU s/case | >= 100/s |`);
   if (pended) console.log(`| sustained pended + scripted nurses | ${pended.completedPerSecond} completed/s, ${pended.cpuSecondsPerCase} CPU s/case | |`);
   if (scale) console.log(`| open cases with live order timers | ${scale.openCasesWithTimers} (${JSON.stringify((results.scale as { memoryMiB: unknown }).memoryMiB)} MiB) | 100,000 |`);
-  if (held) console.log(`| load held: ${held.ratePerSecond}/s for ${held.seconds} s | worst minute p99 ${held.worstMinuteP99Ms} ms (unloaded p99 ${held.unloadedLatencyMs.p99} ms); memory growth ${JSON.stringify(held.memoryGrowthMiB)} MiB | p99 <= 2x unloaded, memory flat |`);
+  if (held) console.log(`| load held: ${held.ratePerSecond}/s for ${held.seconds} s | worst minute p99 ${held.worstMinuteP99Ms} ms (unloaded p99 ${held.unloadedLatencyMs.p99} ms warm, ${held.coldUnloadedLatencyMs.p99} ms cold; ${held.minutesWithinTwiceUnloaded} of ${held.minutes.length} minutes within 2x); memory growth ${JSON.stringify(held.memoryGrowthMiB)} MiB | p99 <= 2x unloaded, memory flat |`);
   if (codes) console.log(`| code search over HTTP, ${(results.codeSearchOverHttp as { icd10cmRows: number }).icd10cmRows} ICD-10-CM codes | p95 ${codes.p95} ms | p95 < 20 ms |`);
   const dir = path.join(ROOT_DIR, 'bench/results');
   mkdirSync(dir, { recursive: true });
