@@ -54,9 +54,7 @@ function addresses(a: AddressObject | AddressObject[] | undefined): string[] {
 }
 
 async function parse(raw: Buffer, id: string, receivedAt: string): Promise<CapturedMessage> {
-  const mail = await simpleParser(raw).catch((err: Error) => {
-    throw new Error(`message ${id} could not be parsed: ${err.message}`);
-  });
+  const mail = await simpleParser(raw);
   const text = mail.text ?? '';
   const html = typeof mail.html === 'string' ? mail.html : undefined;
   const links = [...new Set([...(text.match(LINK) ?? []), ...((html ?? '').match(LINK) ?? [])])];
@@ -78,7 +76,16 @@ export async function startMailCapture(opts: { smtpPort: number; httpPort: numbe
   const store: Stored[] = [];
   const read = (m: Stored): Promise<CapturedMessage> => {
     if (!m.parsed) {
-      m.parsed = parse(m.raw!, m.id, m.receivedAt);
+      // A message the parser refuses is still listed (it was accepted over SMTP), with the reason.
+      m.parsed = parse(m.raw!, m.id, m.receivedAt).catch((err: Error) => ({
+        id: m.id,
+        receivedAt: m.receivedAt,
+        from: '',
+        to: m.to,
+        subject: '(could not be parsed)',
+        text: err.message,
+        links: [],
+      }));
       delete m.raw;
     }
     return m.parsed;
