@@ -59,7 +59,7 @@ export async function startStack(env: Record<string, string> = {}, opts: { log?:
     installRuntimeLogger(createLogger(process.env.LOG_LEVEL ?? 'warn', 'test-worker'));
     runtimeInstalled = true;
   }
-  const prisma = createPrisma(config.databaseUrl, 5, { preparedStatements: true });
+  const prisma = createPrisma(config.databaseUrl, 5, { preparedStatements: config.DATABASE_PREPARED_STATEMENTS });
   const transport = createTransport(config.smtpUrl);
   const nativeConnection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
