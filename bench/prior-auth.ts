@@ -39,6 +39,12 @@ const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? 12);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const SOAK_WARMUP_SECONDS = Number(process.env.BENCH_SOAK_WARMUP_SECONDS ?? 30);
 const SOAK_UNLOADED_REQUESTS = Number(process.env.BENCH_SOAK_UNLOADED_REQUESTS ?? 300);
+/**
+ * A file for each loaded request of the soak (start in ms from the first, on the machine's
+ * monotonic clock, and latency in ms), to see when the slow ones come and line them up with
+ * other recordings (CPU profiles and /proc/<pid>/schedstat read the same clock).
+ */
+const SOAK_SAMPLES = process.env.BENCH_SOAK_SAMPLES;
 const LATENCY_REQUESTS: Record<number, number> = { 1: 100, 10: 400, 50: 1000 };
 
 const today = new Date().toISOString().slice(0, 10);
@@ -331,12 +337,15 @@ async function main() {
       }
       const base = stats(unloaded);
       const t0 = now();
+      const cpu0 = m.cpu();
       const inFlight: Promise<void>[] = [];
+      const samples: string[] = [];
       for (let i = 0; i < count; i++) {
         await sleep(Math.max(0, t0 + (i / SOAK_RATE) * 1000 - now()));
+        const at = now() - t0;
         inFlight.push(
           submit(ids[i]!).then(
-            (r) => void (bucket.push(r.ms), cases.push(r.caseNumber)),
+            (r) => void (bucket.push(r.ms), cases.push(r.caseNumber), samples.push(`${at.toFixed(1)},${(t0 + at).toFixed(1)},${r.ms.toFixed(1)}`)),
             () => void failures++,
           ),
         );
@@ -348,6 +357,8 @@ async function main() {
         }
       }
       await Promise.all(inFlight);
+      const cpu = cpuDelta(cpu0, m.cpu());
+      if (SOAK_SAMPLES) writeFileSync(SOAK_SAMPLES, `startMs,monotonicMs,latencyMs\n${samples.join('\n')}\n`);
       if (bucket.length) minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
       const done = await untilCompleted(cases);
       const othersDone = await untilCompleted(otherCases);
@@ -364,6 +375,9 @@ async function main() {
         warmupSeconds: SOAK_WARMUP_SECONDS,
         unloadedLatencyMs: base,
         coldUnloadedLatencyMs: coldBase,
+        // While the loaded requests ran (an auto-approval is decided, mirrored and its letter sent before its answer).
+        cpuSecondsPerCase: +((total(cpu) - (cpu.benchClient ?? 0)) / Math.max(1, cases.length)).toFixed(3),
+        cpuMsPerCaseByProcess: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, +((v * 1000) / Math.max(1, cases.length)).toFixed(1)])),
         worstMinuteP99Ms: worst,
         p99WithinTwiceUnloaded: worst <= 2 * base.p99,
         minutesWithinTwiceUnloaded: minutes.filter((x) => x.latencyMs.p99 <= 2 * base.p99).length,
@@ -424,7 +438,7 @@ async function main() {
     // The code measured: the commit, and whether the checkout had changes on top of it.
     code: codeVersion(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version },
-    settings: { scale: SCALE, scaleMinutes: SCALE_MINUTES === Infinity ? null : SCALE_MINUTES, sustainSeconds: SUSTAIN_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null },
+    settings: { scale: SCALE, scaleMinutes: SCALE_MINUTES === Infinity ? null : SCALE_MINUTES, sustainSeconds: SUSTAIN_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null, nodeOptions: process.env.BENCH_NODE_OPTIONS ?? null },
     ...results,
     targets,
   };
