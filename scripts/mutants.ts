@@ -98,12 +98,16 @@ function runJest(dir: string, args: string[], label: string): Omit<Outcome, 'nam
   return { exitCode: r.status, seconds, failed, passed: report.numPassedTests };
 }
 
-function applyMutant(dir: string, m: Mutant): void {
-  const file = path.join(dir, m.file);
-  const text = readFileSync(file, 'utf8');
+/** The file's text with the mutant applied; throws unless the mutant's text is there exactly once. */
+export function mutated(root: string, m: Mutant): string {
+  const text = readFileSync(path.join(root, m.file), 'utf8');
   const count = text.split(m.find).length - 1;
   if (count !== 1) throw new Error(`mutant ${m.name}: ${m.file} holds its text ${count} times, not once; update the mutant to the code`);
-  writeFileSync(file, text.replace(m.find, m.replace));
+  return text.replace(m.find, m.replace);
+}
+
+function applyMutant(dir: string, m: Mutant): void {
+  writeFileSync(path.join(dir, m.file), mutated(dir, m));
 }
 
 async function main(): Promise<void> {
@@ -158,7 +162,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
