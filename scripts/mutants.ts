@@ -6,12 +6,13 @@ import { ROOT_DIR } from '../common/config';
 
 /**
  * `npm run mutants`: deliberately broken builds, each of which the reliability suites must fail.
- * Each mutant takes away one guard against a lost or doubled case (an order number's idempotency
- * record, a letter's, a submission's idempotency key) in a scratch checkout of HEAD, and runs the
- * suites that should notice. A mutant that passes them is a guard nobody checks: the run exits 1.
- * First the same suites run on the unbroken checkout (`MUTANTS_SKIP_BASELINE=1` skips that), so a
- * failure is the mutant's and not the machine's. `MUTANTS_ONLY=<name>,...` runs some of them.
- * Writes bench/results/mutants-<date>.json.
+ * Each mutant takes away one guard against a lost or doubled case or a bad request (an order
+ * number's idempotency record, a letter's, a submission's idempotency key, the mirror's write
+ * order, a request's checks) in a scratch checkout of HEAD, and runs the suites that should
+ * notice. A mutant that passes them is a guard nobody checks: the run exits 1. First the same
+ * suites run on the unbroken checkout (`MUTANTS_SKIP_BASELINE=1` skips that), so a failure is the
+ * mutant's and not the machine's. `MUTANTS_ONLY=<name>,...` runs some of them. Writes
+ * bench/results/mutants-<date>.json.
  */
 interface Mutant {
   name: string;
@@ -26,6 +27,7 @@ interface Mutant {
 }
 
 const RELIABILITY = ['test/retries.test.ts', 'test/chaos.test.ts'];
+const BAD_INPUT = ['test/bad-input.test.ts'];
 
 export const MUTANTS: Mutant[] = [
   {
@@ -59,6 +61,30 @@ export const MUTANTS: Mutant[] = [
     find: 'workflowId: `case-${params.draftId}`,',
     replace: 'workflowId: `case-${params.draftId}-${randomUUID()}`,',
     jest: ['test/cases.test.ts', '-t', 'one draft submitted five times at once'],
+  },
+  {
+    name: 'mirror-write-out-of-order',
+    breaks: 'a mirror write that arrives after a newer one (an attempt left running by a worker that lost the workflow) puts its older view back',
+    file: 'activities/cases.ts',
+    find: 'AND ("mirroredAt" IS NULL OR "mirroredAt" < ${at}::timestamp(3) OR ("mirroredAt" = ${at}::timestamp(3) AND "mirrorVersion" <= ${version}::int))',
+    replace: 'AND ${at}::timestamp(3) IS NOT NULL AND ${version}::int IS NOT NULL',
+    jest: RELIABILITY,
+  },
+  {
+    name: 'body-not-checked',
+    breaks: "a request's body reaches its handler without its schema's check",
+    file: 'api/route.ts',
+    find: ": parse('body', spec.body, req.body);",
+    replace: ': (req.body as never);',
+    jest: BAD_INPUT,
+  },
+  {
+    name: 'unstorable-text-not-refused',
+    breaks: 'text PostgreSQL cannot store (a NUL character, an unpaired surrogate) is not refused before it reaches the database',
+    file: 'api/route.ts',
+    find: 'const result = schema.safeParse(storable(where, value ?? {}));',
+    replace: 'const result = schema.safeParse(value ?? {});',
+    jest: BAD_INPUT,
   },
 ];
 
