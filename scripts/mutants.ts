@@ -96,6 +96,8 @@ interface Outcome {
   seconds: number;
   failed: string[];
   passed: number;
+  /** Whether jest ran and wrote its results. */
+  ran: boolean;
   caught?: boolean;
 }
 
@@ -111,7 +113,8 @@ function runJest(dir: string, args: string[], label: string): Omit<Outcome, 'nam
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const seconds = Math.round((Date.now() - started) / 1000);
-  if (!existsSync(out)) return { exitCode: r.status, seconds, failed: ['(jest wrote no results)'], passed: 0 };
+  // No results: jest itself did not run (not the mutant's doing as far as anyone can tell).
+  if (!existsSync(out)) return { exitCode: r.status, seconds, failed: [], passed: 0, ran: false };
   const report = JSON.parse(readFileSync(out, 'utf8')) as {
     numPassedTests: number;
     testResults: { name: string; message: string; assertionResults: { fullName: string; status: string }[] }[];
@@ -121,7 +124,7 @@ function runJest(dir: string, args: string[], label: string): Omit<Outcome, 'nam
     // A suite that failed outside its tests (its beforeAll, say) lists none of them.
     return tests.length || !f.message ? tests : [`${path.basename(f.name)}: ${f.message.split('\n').find((l) => l.trim()) ?? 'failed'}`];
   });
-  return { exitCode: r.status, seconds, failed, passed: report.numPassedTests };
+  return { exitCode: r.status, seconds, failed, passed: report.numPassedTests, ran: true };
 }
 
 /** The file's text with the mutant applied; throws unless the mutant's text is there exactly once. */
@@ -152,19 +155,23 @@ async function main(): Promise<void> {
     execFileSync('npm', ['run', '--silent', 'generate'], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
 
     if (!process.env.MUTANTS_SKIP_BASELINE) {
-      const suites = [...new Set(mutants.flatMap((m) => m.jest.filter((a, i, all) => a.endsWith('.test.ts') && all[i - 1] !== '-t')))];
+      const suites = [...new Set(mutants.flatMap((m) => m.jest.filter((a) => a.endsWith('.test.ts'))))];
       say(`baseline: ${suites.join(' ')} on the unbroken checkout`);
       const base = { name: 'baseline (unbroken)', jest: suites, ...runJest(dir, suites, 'baseline') };
       outcomes.push(base);
-      if (base.exitCode !== 0) throw new Error(`the unbroken checkout fails its suites (${base.failed.join('; ')}): a mutant's failure would prove nothing`);
+      if (base.exitCode !== 0 || !base.ran) {
+        throw new Error(`the unbroken checkout fails its suites (${base.ran ? base.failed.join('; ') : 'jest did not run'}): a mutant's failure would prove nothing`);
+      }
     }
     for (const m of mutants) {
       git(dir, 'checkout', '--', '.');
       applyMutant(dir, m);
       say(`${m.name}: ${m.breaks}`);
       const r = runJest(dir, m.jest, m.name);
-      outcomes.push({ name: m.name, breaks: m.breaks, jest: m.jest, ...r, caught: r.exitCode !== 0 && r.failed.length > 0 });
-      say(`${m.name}: ${r.exitCode !== 0 ? `caught by ${r.failed.length} failing test(s)` : 'NOT CAUGHT'} in ${r.seconds} s`);
+      if (!r.ran) throw new Error(`mutant ${m.name}: jest did not run (exit ${r.exitCode}); see its output above`);
+      const caught = r.exitCode !== 0 && r.failed.length > 0;
+      outcomes.push({ name: m.name, breaks: m.breaks, jest: m.jest, ...r, caught });
+      say(`${m.name}: ${caught ? `caught by ${r.failed.length} failing test(s)` : 'NOT CAUGHT'} in ${r.seconds} s`);
     }
   } finally {
     git(ROOT_DIR, 'worktree', 'remove', '--force', dir);
