@@ -101,6 +101,8 @@ function measure(sys: RunningSystem): Measure {
 }
 const total = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 const cpuDelta = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.keys(b).map((k) => [k, +((b[k] ?? 0) - (a[k] ?? 0)).toFixed(2)]));
+/** The system's CPU seconds per case: every process but the benchmark's own clients. */
+const cpuSecondsPerCase = (cpu: Record<string, number>, cases: number) => +((total(cpu) - (cpu.benchClient ?? 0)) / Math.max(1, cases)).toFixed(3);
 
 async function main() {
   const started = Date.now();
@@ -209,8 +211,7 @@ async function main() {
         completedPerSecond: +(done / allDoneIn).toFixed(1),
         secondsUntilAllCompleted: +allDoneIn.toFixed(1),
         submitLatencyMs: stats(times),
-        // The system's CPU per case: every process but the benchmark's own clients.
-        cpuSecondsPerCase: +((total(cpu) - (cpu.benchClient ?? 0)) / Math.max(1, done)).toFixed(3),
+        cpuSecondsPerCase: cpuSecondsPerCase(cpu, done),
         cpuSecondsByProcess: cpu,
         memoryMiB: m.rss(),
       };
@@ -377,7 +378,7 @@ async function main() {
         unloadedLatencyMs: base,
         coldUnloadedLatencyMs: coldBase,
         // While the loaded requests ran (an auto-approval is decided, mirrored and its letter sent before its answer).
-        cpuSecondsPerCase: +((total(cpu) - (cpu.benchClient ?? 0)) / Math.max(1, cases.length)).toFixed(3),
+        cpuSecondsPerCase: cpuSecondsPerCase(cpu, cases.length),
         cpuMsPerCaseByProcess: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, +((v * 1000) / Math.max(1, cases.length)).toFixed(1)])),
         // All loaded requests together, and the share slower than twice the unloaded p99 (a minute's p99 is its 12th slowest of 1,200).
         loadedLatencyMs: stats(loaded),
