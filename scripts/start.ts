@@ -104,6 +104,8 @@ async function main(): Promise<void> {
       namespace: config.TEMPORAL_NAMESPACE,
       onExit: (code) => childExited('Temporal server', code),
     });
+    const trim = run.temporal.visibilityIndexes;
+    if (trim) say('skipped' in trim ? `Temporal visibility indexes left as they are: ${trim.skipped}` : `Temporal visibility indexes: ${trim.kept} kept, ${trim.dropped.length} dropped${trim.created.length ? `, ${trim.created.length} created (${trim.created.join(', ')})` : ''}`);
 
     const childEnv: NodeJS.ProcessEnv = { ...process.env };
     if (!config.DATABASE_URL) {

@@ -5,11 +5,14 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { ROOT_DIR } from '../common/config';
 import { searchAttributeFlags } from '../common/temporal';
+import { trimVisibilityIndexes, type TrimResult } from './visibility-indexes';
 
 export interface TemporalDevServer {
   address: string;
   uiUrl?: string;
   process: ChildProcess;
+  /** With a SQLite file: what became of its visibility indexes (scripts/visibility-indexes.ts). */
+  visibilityIndexes?: TrimResult;
   stop(): Promise<void>;
 }
 
@@ -84,8 +87,10 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Te
   });
   const address = `${opts.ip}:${opts.port}`;
   await waitUntilServing(address, opts.namespace, () => exited);
+  const visibilityIndexes = opts.dbFile ? await trimVisibilityIndexes({ dbFile: opts.dbFile, address, namespace: opts.namespace }) : undefined;
   return {
     address,
+    ...(visibilityIndexes ? { visibilityIndexes } : {}),
     uiUrl: opts.uiPort ? `http://${opts.ip}:${opts.uiPort}` : undefined,
     process: child,
     stop: () => stopChild(child),
