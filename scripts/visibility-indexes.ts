@@ -95,6 +95,16 @@ async function sqliteIndexes(dbFile: string, statements: string[] = []): Promise
   return stdout;
 }
 
+/** The visibility table's indexes in a dev server's SQLite file, as they are now. */
+export async function listVisibilityIndexes(dbFile: string): Promise<VisibilityIndex[]> {
+  return JSON.parse(await sqliteIndexes(dbFile)) as VisibilityIndex[];
+}
+
+/** Runs statements on the visibility table's file in one transaction. */
+export async function changeVisibilityIndexes(dbFile: string, statements: string[]): Promise<void> {
+  if (statements.length) await sqliteIndexes(dbFile, statements);
+}
+
 /**
  * Brings the dev server's visibility indexes to the plan above, while it serves. Needs python3;
  * without it (or on any failure) the file keeps every index and the reason is returned, since
@@ -110,9 +120,9 @@ export async function trimVisibilityIndexes(opts: { dbFile: string; address: str
     } finally {
       await connection.close();
     }
-    const existing = JSON.parse(await sqliteIndexes(opts.dbFile)) as VisibilityIndex[];
+    const existing = await listVisibilityIndexes(opts.dbFile);
     const plan = planVisibilityIndexes(existing, Object.keys(aliases));
-    if (plan.drop.length || plan.create.length) await sqliteIndexes(opts.dbFile, planStatements(plan));
+    await changeVisibilityIndexes(opts.dbFile, planStatements(plan));
     return { dropped: plan.drop, created: plan.create.map((c) => c.name), kept: existing.length - plan.drop.length + plan.create.length };
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
