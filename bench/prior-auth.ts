@@ -7,6 +7,7 @@ import { ROOT_DIR } from '../common/config';
 import { createPrisma } from '../common/db';
 import { members } from '../prisma/seed/reference';
 import { admin, http, nurse, office, type Actor } from './actors';
+import { FLOOR_MODES, measureFloor, type FloorFigures, type FloorMode } from './floor/measure';
 import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
 import { cpuSeconds, diskBytes, machineBusySeconds, rssMiB, startSystem, type RunningSystem } from './system';
 
@@ -28,13 +29,18 @@ import { cpuSeconds, diskBytes, machineBusySeconds, rssMiB, startSystem, type Ru
  *   latency (BENCH_SOAK_UNLOADED_REQUESTS, 300 one after another, after BENCH_SOAK_WARMUP_SECONDS,
  *   30, at the rate).
  *
+ * - floor (phase `floor`, after the system has stopped; bench/floor/measure.ts): what the Temporal
+ *   server and the SDK alone cost on this machine for a case's shape with none of its own work,
+ *   for BENCH_FLOOR_SECONDS (20) a shape, to compare machines and see what is left to the system.
+ *
  *   npm run bench              (BENCH_SCALE=100000 for the larger size; BENCH_PHASES=latency,auto to pick)
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 10_000);
 const SCALE_MINUTES = Number(process.env.BENCH_SCALE_MINUTES ?? Infinity);
 const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,auto,pended,scale,codes').split(','));
+const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,auto,pended,scale,codes,floor').split(','));
+const FLOOR_SECONDS = Number(process.env.BENCH_FLOOR_SECONDS ?? 20);
 const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? 12);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const SOAK_WARMUP_SECONDS = Number(process.env.BENCH_SOAK_WARMUP_SECONDS ?? 30);
@@ -46,6 +52,11 @@ const SOAK_UNLOADED_REQUESTS = Number(process.env.BENCH_SOAK_UNLOADED_REQUESTS ?
  */
 const SOAK_SAMPLES = process.env.BENCH_SOAK_SAMPLES;
 const LATENCY_REQUESTS: Record<number, number> = { 1: 100, 10: 400, 50: 1000 };
+const FLOOR_LABELS: Record<FloorMode, string> = {
+  start: 'a start, then a 60-day timer',
+  update: 'update-with-start answered at once, then the timer',
+  updateAndLocalActivity: 'the same, answered after one local activity doing nothing',
+};
 
 const today = new Date().toISOString().slice(0, 10);
 const pool = members.filter((m) => m.planId === 'NEBHP' && m.eligibleFrom <= today && !m.eligibleTo).map((m) => m.id);
@@ -423,12 +434,17 @@ async function main() {
     await db.end();
     await sys.stop();
   }
+  if (PHASES.has('floor')) {
+    results.floor = await measureFloor({ seconds: FLOOR_SECONDS, concurrency: CONCURRENCY });
+    console.log(`[bench] floor (Temporal and the SDK alone, ms of CPU a case): ${JSON.stringify(results.floor)}`);
+  }
 
   const lat = results.autoApprovalLatencyMs as Record<string, { p50: number; p95: number; p99: number }> | undefined;
   const auto = results.sustainedAutoApproval as { submissionsPerSecond: number; completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
   const pended = results.sustainedPendedWithNurses as { completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
   const scale = results.scale as { openCasesWithTimers: number } | undefined;
   const codes = results.codeSearchOverHttp as { p95: number } | undefined;
+  const floor = results.floor as Record<FloorMode, FloorFigures> | undefined;
   const held = results.loadHeld as { ratePerSecond: number; seconds: number; worstMinuteP99Ms: number; unloadedLatencyMs: { p99: number }; loadedLatencyMs: { p99: number }; shareOverTwiceUnloadedP99: number; coldUnloadedLatencyMs: { p99: number }; minutesWithinTwiceUnloaded: number; minutes: unknown[]; memoryGrowthMiB: Record<string, number> } | undefined;
   const targets = {
     autoApprovalP99At10Under250ms: lat ? { value: lat.c10!.p99, met: lat.c10!.p99 < 250 } : undefined,
@@ -443,7 +459,7 @@ async function main() {
     // The code measured: the commit, and whether the checkout had changes on top of it.
     code: codeVersion(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version },
-    settings: { scale: SCALE, scaleMinutes: SCALE_MINUTES === Infinity ? null : SCALE_MINUTES, sustainSeconds: SUSTAIN_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null, nodeOptions: process.env.BENCH_NODE_OPTIONS ?? null },
+    settings: { scale: SCALE, scaleMinutes: SCALE_MINUTES === Infinity ? null : SCALE_MINUTES, sustainSeconds: SUSTAIN_SECONDS, floorSeconds: FLOOR_SECONDS, concurrency: CONCURRENCY, phases: [...PHASES], workerEnv: process.env.BENCH_WORKER_ENV ?? null, nodeOptions: process.env.BENCH_NODE_OPTIONS ?? null },
     ...results,
     targets,
   };
@@ -454,6 +470,12 @@ async function main() {
   if (scale) console.log(`| open cases with live order timers | ${scale.openCasesWithTimers} (${JSON.stringify((results.scale as { memoryMiB: unknown }).memoryMiB)} MiB) | 100,000 |`);
   if (held) console.log(`| load held: ${held.ratePerSecond}/s for ${held.seconds} s | worst minute p99 ${held.worstMinuteP99Ms} ms (unloaded p99 ${held.unloadedLatencyMs.p99} ms warm, ${held.coldUnloadedLatencyMs.p99} ms cold; ${held.minutesWithinTwiceUnloaded} of ${held.minutes.length} minutes within 2x; all loaded requests p99 ${held.loadedLatencyMs.p99} ms, ${(held.shareOverTwiceUnloadedP99 * 100).toFixed(2)}% slower than 2x); memory growth ${JSON.stringify(held.memoryGrowthMiB)} MiB | p99 <= 2x unloaded, memory flat |`);
   if (codes) console.log(`| code search over HTTP, ${(results.codeSearchOverHttp as { icd10cmRows: number }).icd10cmRows} ICD-10-CM codes | p95 ${codes.p95} ms | p95 < 20 ms |`);
+  if (floor) {
+    for (const mode of FLOOR_MODES) {
+      const f = floor[mode];
+      console.log(`| floor: ${FLOOR_LABELS[mode]} | Temporal ${f.temporalMsPerCase} + worker ${f.workerMsPerCase} ms CPU a case: at most ${f.ceilingPerSecond}/s on ${os.cpus().length} cores | |`);
+    }
+  }
   const dir = path.join(ROOT_DIR, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `prior-auth-${result.date.slice(0, 19).replace(/:/g, '')}.json`);

@@ -1,0 +1,26 @@
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+
+/**
+ * The floor phase's worker (bench/floor/measure.ts), in a process of its own so that its CPU is
+ * counted apart: bundled like the system's (stack capture off in the sandbox), the SDK's default
+ * settings otherwise, the system's workflow cache size. Prints `ready <pid>`; stops on SIGTERM.
+ */
+async function main() {
+  const [address, taskQueue] = process.argv.slice(2);
+  Runtime.install({ shutdownSignals: ['SIGTERM'], logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error } });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    preloadModules: [require.resolve('../../workflows/stackTraces')],
+    logger: { log() {}, trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error },
+  });
+  const connection = await NativeConnection.connect({ address: address! });
+  const worker = await Worker.create({ connection, taskQueue: taskQueue!, workflowBundle, activities: { step: async () => 'opened' }, maxCachedWorkflows: 1000 });
+  console.log(`ready ${process.pid}`);
+  await worker.run();
+  await connection.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
