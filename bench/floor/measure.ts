@@ -36,24 +36,36 @@ export const FLOOR_MODES: FloorMode[] = ['start', 'update', 'updateAndLocalActiv
 const TASK_QUEUE = 'bench-floor';
 
 export async function measureFloor(opts: { seconds: number; concurrency: number }): Promise<Record<FloorMode, FloorFigures>> {
+  const out = {} as Record<FloorMode, FloorFigures>;
+  // Each shape on a server and worker of its own: what one left (thousands of open workflows in
+  // the server's caches and the worker's) would otherwise weigh on the next.
+  for (const mode of FLOOR_MODES) out[mode] = await withServerAndWorker((o) => measureMode(mode, { ...opts, ...o }));
+  return out;
+}
+
+async function withServerAndWorker<T>(run: (o: { client: Client; temporalPid: number; workerPid: number }) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'prior-auth-floor-'));
   const server = await startTemporalDevServer({ cli: await ensureTemporalCli(), ip: '127.0.0.1', port: await freePort(), dbFile: path.join(dir, 'temporal.db'), namespace: 'default' });
-  const worker = await startWorker(server.address);
-  const connection = await Connection.connect({ address: server.address });
   try {
-    const client = new Client({ connection });
-    const out = {} as Record<FloorMode, FloorFigures>;
-    for (const mode of FLOOR_MODES) out[mode] = await measureMode(client, mode, { ...opts, temporalPid: server.process.pid!, workerPid: worker.pid! });
-    return out;
+    const worker = await startWorker(server.address);
+    try {
+      const connection = await Connection.connect({ address: server.address });
+      try {
+        return await run({ client: new Client({ connection }), temporalPid: server.process.pid!, workerPid: worker.pid! });
+      } finally {
+        await connection.close();
+      }
+    } finally {
+      await stopChild(worker);
+    }
   } finally {
-    await connection.close();
-    await stopChild(worker);
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function measureMode(client: Client, mode: FloorMode, o: { seconds: number; concurrency: number; temporalPid: number; workerPid: number }): Promise<FloorFigures> {
+async function measureMode(mode: FloorMode, o: { seconds: number; concurrency: number; client: Client; temporalPid: number; workerPid: number }): Promise<FloorFigures> {
+  const { client } = o;
   let id = 0;
   const one = async () => {
     const workflowId = `floor-${mode}-${id++}`;
