@@ -35,6 +35,8 @@ export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; in memory when absent. */
   dbFile?: string;
   namespace: string;
+  /** Leave out the server's own lines on stdout (its address and "Stopping server..."); errors still show. */
+  quiet?: boolean;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }
 
@@ -79,7 +81,7 @@ export async function startTemporalDevServer(opts: DevServerOptions): Promise<Te
   for (const flag of dynamicConfigFlags()) args.push('--dynamic-config-value', flag);
 
   // Own process group: a terminal's Ctrl-C goes to the caller, which stops Temporal last.
-  const child = spawn(opts.cli, args, { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
+  const child = spawn(opts.cli, args, { stdio: ['ignore', opts.quiet ? 'ignore' : 'inherit', 'inherit'], detached: true });
   let exited: string | undefined;
   child.once('exit', (code, signal) => {
     exited = `exited with ${signal ?? code}`;

@@ -45,7 +45,7 @@ export async function measureFloor(opts: { seconds: number; concurrency: number 
 
 async function withServerAndWorker<T>(run: (o: { client: Client; temporalPid: number; workerPid: number }) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'prior-auth-floor-'));
-  const server = await startTemporalDevServer({ cli: await ensureTemporalCli(), ip: '127.0.0.1', port: await freePort(), dbFile: path.join(dir, 'temporal.db'), namespace: 'default' });
+  const server = await startTemporalDevServer({ cli: await ensureTemporalCli(), ip: '127.0.0.1', port: await freePort(), dbFile: path.join(dir, 'temporal.db'), namespace: 'default', quiet: true });
   try {
     const worker = await startWorker(server.address);
     try {
