@@ -45,21 +45,24 @@ export async function measureFloor(opts: { seconds: number; concurrency: number 
 
 async function withServerAndWorker<T>(run: (o: { client: Client; temporalPid: number; workerPid: number }) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'prior-auth-floor-'));
-  const server = await startTemporalDevServer({ cli: await ensureTemporalCli(), ip: '127.0.0.1', port: await freePort(), dbFile: path.join(dir, 'temporal.db'), namespace: 'default', quiet: true });
   try {
-    const worker = await startWorker(server.address);
+    const server = await startTemporalDevServer({ cli: await ensureTemporalCli(), ip: '127.0.0.1', port: await freePort(), dbFile: path.join(dir, 'temporal.db'), namespace: 'default', quiet: true });
     try {
-      const connection = await Connection.connect({ address: server.address });
+      const worker = await startWorker(server.address);
       try {
-        return await run({ client: new Client({ connection }), temporalPid: server.process.pid!, workerPid: worker.pid! });
+        const connection = await Connection.connect({ address: server.address });
+        try {
+          return await run({ client: new Client({ connection }), temporalPid: server.process.pid!, workerPid: worker.pid! });
+        } finally {
+          await connection.close();
+        }
       } finally {
-        await connection.close();
+        await stopChild(worker);
       }
     } finally {
-      await stopChild(worker);
+      await server.stop();
     }
   } finally {
-    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -127,10 +130,21 @@ async function untilIdle(o: { temporalPid: number; workerPid: number }): Promise
 
 async function startWorker(address: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'worker.ts'), address, TASK_QUEUE], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`floor worker exited with ${code} before it was ready`)));
-    child.stdout!.on('data', (d) => String(d).includes('ready') && resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const late = setTimeout(() => reject(new Error('floor worker not ready within 120 s')), 120_000);
+      child.once('exit', (code) => reject(new Error(`floor worker exited with ${code} before it was ready`)));
+      child.stdout!.on('data', (d) => {
+        if (String(d).includes('ready')) {
+          clearTimeout(late);
+          resolve();
+        }
+      });
+    });
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
   child.removeAllListeners('exit');
   return child;
 }
