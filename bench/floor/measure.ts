@@ -44,26 +44,19 @@ export async function measureFloor(opts: { seconds: number; concurrency: number 
 }
 
 async function withServerAndWorker<T>(run: (o: { client: Client; temporalPid: number; workerPid: number }) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'prior-auth-floor-'));
+  const cleanups: (() => unknown)[] = []; // undone last first
   try {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'prior-auth-floor-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     const server = await startTemporalDevServer({ cli: await ensureTemporalCli(), ip: '127.0.0.1', port: await freePort(), dbFile: path.join(dir, 'temporal.db'), namespace: 'default', quiet: true });
-    try {
-      const worker = await startWorker(server.address);
-      try {
-        const connection = await Connection.connect({ address: server.address });
-        try {
-          return await run({ client: new Client({ connection }), temporalPid: server.process.pid!, workerPid: worker.pid! });
-        } finally {
-          await connection.close();
-        }
-      } finally {
-        await stopChild(worker);
-      }
-    } finally {
-      await server.stop();
-    }
+    cleanups.push(() => server.stop());
+    const worker = await startWorker(server.address);
+    cleanups.push(() => stopChild(worker));
+    const connection = await Connection.connect({ address: server.address });
+    cleanups.push(() => connection.close());
+    return await run({ client: new Client({ connection }), temporalPid: server.process.pid!, workerPid: worker.pid! });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    for (const undo of cleanups.reverse()) await undo();
   }
 }
 
