@@ -8,6 +8,7 @@ import { createPrisma } from '../common/db';
 import { migrate } from '../scripts/migrate';
 import { loadCodes } from '../scripts/load-codes';
 import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
+import { pct } from './system';
 
 /**
  * Code search at the size of the full ICD-10-CM set. A throwaway database gets the shipped code
@@ -20,8 +21,6 @@ import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
 const TARGET_ICD_ROWS = Number(process.env.BENCH_ICD_ROWS ?? 74_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 50);
 // BENCH_RUNS, BENCH_ICD_ROWS and BENCH_KEEP adjust a run; the defaults are what results/ records.
-
-const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function main() {
   const admin = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';

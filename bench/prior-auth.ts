@@ -9,7 +9,7 @@ import { members } from '../prisma/seed/reference';
 import { admin, http, nurse, office, type Actor } from './actors';
 import { FLOOR_MODES, measureFloor, type FloorFigures, type FloorMode } from './floor/measure';
 import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
-import { cpuSeconds, diskBytes, machineBusySeconds, rssMiB, startSystem, type RunningSystem } from './system';
+import { cpuSeconds, diskBytes, machineBusySeconds, pct, rssMiB, startSystem, type RunningSystem } from './system';
 
 /**
  * The platform's speed, throughput, size and cost, measured on the real system (`npm start`'s
@@ -72,7 +72,6 @@ const request = (answers: object) => ({
   exams: [{ procedureCode: '72148', diagnosisCodes: ['M54.16'], answers, servicingProviderNpi: '2900000011' }],
 });
 
-const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
   return { n: s.length, p50: +pct(s, 50).toFixed(1), p95: +pct(s, 95).toFixed(1), p99: +pct(s, 99).toFixed(1), max: +(s[s.length - 1] ?? NaN).toFixed(1) };

@@ -26,6 +26,9 @@ export interface RunningSystem {
 
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
+/** The p-th percentile (0 to 100) of ascending `sorted`: the value below which p% of them fall; NaN when empty. */
+export const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
+
 /** CPU seconds (user + system) a process has used. */
 export function cpuSeconds(pid: number): number {
   try {

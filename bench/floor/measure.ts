@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
-import { ensureTemporalCli, startTemporalDevServer } from '../../scripts/temporal-server';
+import { ensureTemporalCli, startTemporalDevServer, stopChild } from '../../scripts/temporal-server';
 import { freePort } from '../../test/support/ports';
-import { cpuSeconds } from '../system';
+import { cpuSeconds, pct } from '../system';
 import { openUpdate } from './workflows';
 
 /**
@@ -98,13 +98,12 @@ async function measureMode(mode: FloorMode, o: { seconds: number; concurrency: n
   const temporalMs = ((after.temporal - before.temporal) * 1000) / n;
   const workerMs = ((after.worker - before.worker) * 1000) / n;
   latencies.sort((a, b) => a - b);
-  const at = (p: number) => +latencies[Math.min(n - 1, Math.floor(p * n))]!.toFixed(1);
   return {
     startsPerSecond: +(n / elapsed).toFixed(1),
     temporalMsPerCase: +temporalMs.toFixed(2),
     workerMsPerCase: +workerMs.toFixed(2),
     ceilingPerSecond: Math.round((os.cpus().length * 1000) / (temporalMs + workerMs)),
-    latencyMs: { p50: at(0.5), p99: at(0.99) },
+    latencyMs: { p50: +pct(latencies, 50).toFixed(1), p99: +pct(latencies, 99).toFixed(1) },
   };
 }
 
@@ -140,16 +139,4 @@ async function startWorker(address: string): Promise<ChildProcess> {
   }
   child.removeAllListeners('exit');
   return child;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
