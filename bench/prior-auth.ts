@@ -114,13 +114,28 @@ const cpuDelta = (a: Record<string, number>, b: Record<string, number>) => Objec
 /** The system's CPU seconds per case: every process but the benchmark's own clients. */
 const cpuSecondsPerCase = (cpu: Record<string, number>, cases: number) => +((total(cpu) - (cpu.benchClient ?? 0)) / Math.max(1, cases)).toFixed(3);
 
+/** The phases that measure the running system; the floor runs without it. */
+const SYSTEM_PHASES = ['latency', 'auto', 'pended', 'scale', 'soak', 'codes'];
+
 async function main() {
+  const unknown = [...PHASES].filter((p) => p !== 'floor' && !SYSTEM_PHASES.includes(p));
+  if (unknown.length) throw new Error(`BENCH_PHASES: no phase ${unknown.join(', ')}; the phases are ${[...SYSTEM_PHASES, 'floor'].join(', ')}`);
   const started = Date.now();
+  const results: Record<string, unknown> = {};
+  if (SYSTEM_PHASES.some((p) => PHASES.has(p))) await onTheSystem(results, started);
+  if (PHASES.has('floor')) {
+    results.floor = await measureFloor({ seconds: FLOOR_SECONDS, concurrency: CONCURRENCY });
+    console.log(`[bench] floor (Temporal and the SDK alone, ms of CPU a case): ${JSON.stringify(results.floor)}`);
+  }
+  report(results, started);
+}
+
+/** Starts the system on a fresh database, runs the chosen phases against it, and stops it. */
+async function onTheSystem(results: Record<string, unknown>, started: number): Promise<void> {
   console.log(`[bench] starting the system (npm start) on a fresh database: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`);
   const sys = await startSystem({ port: 3400, env: { SESSION_IDLE_TIMEOUT: '4h', SESSION_TTL: '12h', ...(process.env.BENCH_WORKER_ENV ? JSON.parse(process.env.BENCH_WORKER_ENV) : {}) } });
   const db = new Client({ connectionString: sys.databaseUrl });
   await db.connect();
-  const results: Record<string, unknown> = {};
   const m = measure(sys);
   try {
     // Many requests for few members: the plan's "return the active order" rule would join them.
@@ -433,11 +448,10 @@ async function main() {
     await db.end();
     await sys.stop();
   }
-  if (PHASES.has('floor')) {
-    results.floor = await measureFloor({ seconds: FLOOR_SECONDS, concurrency: CONCURRENCY });
-    console.log(`[bench] floor (Temporal and the SDK alone, ms of CPU a case): ${JSON.stringify(results.floor)}`);
-  }
+}
 
+/** Prints the table and writes bench/results/prior-auth-<date>.json. */
+function report(results: Record<string, unknown>, started: number): void {
   const lat = results.autoApprovalLatencyMs as Record<string, { p50: number; p95: number; p99: number }> | undefined;
   const auto = results.sustainedAutoApproval as { submissionsPerSecond: number; completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
   const pended = results.sustainedPendedWithNurses as { completedPerSecond: number; cpuSecondsPerCase: number } | undefined;
