@@ -27,7 +27,8 @@ import { cpuSeconds, diskBytes, machineBusySeconds, pct, rssMiB, startSystem, ty
  * - load held (phase `soak`, not in the default run): submissions at BENCH_SOAK_RATE per second
  *   (12) for BENCH_SOAK_SECONDS (600), each minute's latency and memory against the unloaded
  *   latency (BENCH_SOAK_UNLOADED_REQUESTS, 300 one after another, after BENCH_SOAK_WARMUP_SECONDS,
- *   30, at the rate).
+ *   30, at the rate). Several rates (BENCH_SOAK_RATE=20,30,40) are held in turn, a ladder that
+ *   also says the highest of them whose every minute stayed within 2x.
  *
  * - floor (phase `floor`, after the system has stopped; bench/floor/measure.ts): what the Temporal
  *   server and the SDK alone cost on this machine for a case's shape with none of its own work,
@@ -41,7 +42,8 @@ const SUSTAIN_SECONDS = Number(process.env.BENCH_SUSTAIN_SECONDS ?? 30);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const PHASES = new Set((process.env.BENCH_PHASES ?? 'latency,auto,pended,scale,codes,floor').split(','));
 const FLOOR_SECONDS = Number(process.env.BENCH_FLOOR_SECONDS ?? 20);
-const SOAK_RATE = Number(process.env.BENCH_SOAK_RATE ?? 12);
+/** One rate, or several separated by commas: each held for SOAK_SECONDS in turn (a ladder). */
+const SOAK_RATES = (process.env.BENCH_SOAK_RATE ?? '12').split(',').map(Number);
 const SOAK_SECONDS = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
 const SOAK_WARMUP_SECONDS = Number(process.env.BENCH_SOAK_WARMUP_SECONDS ?? 30);
 const SOAK_UNLOADED_REQUESTS = Number(process.env.BENCH_SOAK_UNLOADED_REQUESTS ?? 300);
@@ -120,6 +122,7 @@ const SYSTEM_PHASES = ['latency', 'auto', 'pended', 'scale', 'soak', 'codes'];
 async function main() {
   const unknown = [...PHASES].filter((p) => p !== 'floor' && !SYSTEM_PHASES.includes(p));
   if (unknown.length) throw new Error(`BENCH_PHASES: no phase ${unknown.join(', ')}; the phases are ${[...SYSTEM_PHASES, 'floor'].join(', ')}`);
+  if (!SOAK_RATES.every((r) => Number.isFinite(r) && r > 0)) throw new Error(`BENCH_SOAK_RATE: ${process.env.BENCH_SOAK_RATE} is not a rate a second, or rates separated by commas (12, or 10,20,30)`);
   const started = Date.now();
   const results: Record<string, unknown> = {};
   if (SYSTEM_PHASES.some((p) => PHASES.has(p))) await onTheSystem(results, started);
@@ -323,10 +326,11 @@ async function onTheSystem(results: Record<string, unknown>, started: number): P
 
     if (PHASES.has('soak')) {
       // Load held: submissions at a fixed rate (open loop: a new one every 1/rate s, whether or
-      // not earlier ones have answered) for SOAK_SECONDS; each minute's latency and memory.
+      // not earlier ones have answered) for SOAK_SECONDS; each minute's latency and memory. With
+      // several rates, each is held in turn (a ladder), all against the same unloaded latency.
       //
       // The unloaded latency they are held against is measured as the loaded minutes are: on a
-      // warmed system (SOAK_WARMUP_SECONDS at the rate first, not counted) and over enough
+      // warmed system (SOAK_WARMUP_SECONDS at the first rate, not counted) and over enough
       // requests for a p99 (SOAK_UNLOADED_REQUESTS one after another). The 50 measured on the
       // cold system right after start (what runs before 2026-12-07 compared with) are kept as
       // `coldUnloadedLatencyMs`: the p99 of 50 is their maximum, and it was 75 ms in one run and
@@ -335,23 +339,19 @@ async function onTheSystem(results: Record<string, unknown>, started: number): P
       const cold: number[] = [];
       for (const id of coldIds) cold.push((await submit(id)).ms);
       const coldBase = stats(cold.slice(10));
-      const count = Math.round(SOAK_RATE * SOAK_SECONDS);
-      const warmCount = Math.round(SOAK_RATE * SOAK_WARMUP_SECONDS);
+      const counts = SOAK_RATES.map((rate) => Math.round(rate * SOAK_SECONDS));
+      const warmCount = Math.round(SOAK_RATES[0]! * SOAK_WARMUP_SECONDS);
       // Every draft is made first: the minutes measure submissions alone, with no bursts of drafting.
-      const all: string[] = await drafts(warmCount + SOAK_UNLOADED_REQUESTS + count, MET);
+      const all: string[] = await drafts(warmCount + SOAK_UNLOADED_REQUESTS + counts.reduce((a, b) => a + b, 0), MET);
       const warmIds = all.slice(0, warmCount);
       const unloadedIds = all.slice(warmCount, warmCount + SOAK_UNLOADED_REQUESTS);
-      const ids = all.slice(warmCount + SOAK_UNLOADED_REQUESTS);
-      const minutes: { minute: number; submitted: number; latencyMs: ReturnType<typeof stats>; memoryMiB: Record<string, number> }[] = [];
-      const cases: string[] = [];
       const otherCases: string[] = [];
-      let bucket: number[] = [];
-      let failures = 0;
+      let warmFailures = 0;
       const tw = now();
       const warming: Promise<void>[] = [];
       for (let i = 0; i < warmIds.length; i++) {
-        await sleep(Math.max(0, tw + (i / SOAK_RATE) * 1000 - now()));
-        warming.push(submit(warmIds[i]!).then((r) => void otherCases.push(r.caseNumber), () => void failures++));
+        await sleep(Math.max(0, tw + (i / SOAK_RATES[0]!) * 1000 - now()));
+        warming.push(submit(warmIds[i]!).then((r) => void otherCases.push(r.caseNumber), () => void warmFailures++));
       }
       await Promise.all(warming);
       await sleep(5_000);
@@ -362,62 +362,89 @@ async function onTheSystem(results: Record<string, unknown>, started: number): P
         otherCases.push(r.caseNumber);
       }
       const base = stats(unloaded);
-      const t0 = now();
-      const cpu0 = m.cpu();
-      const inFlight: Promise<void>[] = [];
-      const samples: string[] = [];
-      const loaded: number[] = [];
-      for (let i = 0; i < count; i++) {
-        await sleep(Math.max(0, t0 + (i / SOAK_RATE) * 1000 - now()));
-        const at = now() - t0;
-        inFlight.push(
-          submit(ids[i]!).then(
-            (r) => void (bucket.push(r.ms), loaded.push(r.ms), cases.push(r.caseNumber), samples.push(`${at.toFixed(1)},${(t0 + at).toFixed(1)},${r.ms.toFixed(1)}`)),
-            () => void failures++,
-          ),
-        );
-        const minute = Math.floor((now() - t0) / 60_000);
-        if (minute > minutes.length) {
-          minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
-          console.log(`[bench] soak minute ${minutes.length}: ${JSON.stringify(minutes[minutes.length - 1])}`);
-          bucket = [];
+
+      const hold = async (rate: number, ids: string[]) => {
+        const count = ids.length;
+        const minutes: { minute: number; submitted: number; latencyMs: ReturnType<typeof stats>; memoryMiB: Record<string, number> }[] = [];
+        const cases: string[] = [];
+        let bucket: number[] = [];
+        let failures = 0;
+        const t0 = now();
+        const cpu0 = m.cpu();
+        const inFlight: Promise<void>[] = [];
+        const samples: string[] = [];
+        const loaded: number[] = [];
+        for (let i = 0; i < count; i++) {
+          await sleep(Math.max(0, t0 + (i / rate) * 1000 - now()));
+          const at = now() - t0;
+          inFlight.push(
+            submit(ids[i]!).then(
+              (r) => void (bucket.push(r.ms), loaded.push(r.ms), cases.push(r.caseNumber), samples.push(`${rate},${at.toFixed(1)},${(t0 + at).toFixed(1)},${r.ms.toFixed(1)}`)),
+              () => void failures++,
+            ),
+          );
+          const minute = Math.floor((now() - t0) / 60_000);
+          if (minute > minutes.length) {
+            minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
+            console.log(`[bench] soak at ${rate}/s, minute ${minutes.length}: ${JSON.stringify(minutes[minutes.length - 1])}`);
+            bucket = [];
+          }
         }
+        await Promise.all(inFlight);
+        const cpu = cpuDelta(cpu0, m.cpu());
+        if (bucket.length) minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
+        const done = await untilCompleted(cases);
+        const worst = Math.max(...minutes.map((x) => x.latencyMs.p99));
+        const first = minutes[0]!.memoryMiB;
+        const last = minutes[minutes.length - 1]!.memoryMiB;
+        return {
+          samples,
+          held: {
+            ratePerSecond: rate,
+            seconds: SOAK_SECONDS,
+            submitted: cases.length,
+            failed: failures,
+            completed: done,
+            warmupSeconds: SOAK_WARMUP_SECONDS,
+            warmupFailed: warmFailures,
+            unloadedLatencyMs: base,
+            coldUnloadedLatencyMs: coldBase,
+            // While the loaded requests ran (an auto-approval is decided, mirrored and its letter sent before its answer).
+            cpuSecondsPerCase: cpuSecondsPerCase(cpu, cases.length),
+            cpuMsPerCaseByProcess: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, +((v * 1000) / Math.max(1, cases.length)).toFixed(1)])),
+            // All loaded requests together, and the share slower than twice the unloaded p99 (a minute's p99 is its 12th slowest of 1,200).
+            loadedLatencyMs: stats(loaded),
+            shareOverTwiceUnloadedP99: +(loaded.filter((ms) => ms > 2 * base.p99).length / Math.max(1, loaded.length)).toFixed(4),
+            worstMinuteP99Ms: worst,
+            p99WithinTwiceUnloaded: worst <= 2 * base.p99,
+            minutesWithinTwiceUnloaded: minutes.filter((x) => x.latencyMs.p99 <= 2 * base.p99).length,
+            memoryGrowthMiB: Object.fromEntries(Object.keys(last).map((k) => [k, (last[k] ?? 0) - (first[k] ?? 0)])),
+            // Garbage collection makes memory a saw: flat means the range does not climb minute after minute.
+            memoryRangeMiB: Object.fromEntries(Object.keys(last).map((k) => [k, [Math.min(...minutes.map((x) => x.memoryMiB[k] ?? 0)), Math.max(...minutes.map((x) => x.memoryMiB[k] ?? 0))]])),
+            minutes,
+          },
+        };
+      };
+
+      const steps: Awaited<ReturnType<typeof hold>>['held'][] = [];
+      const samples: string[] = [];
+      let from = warmCount + SOAK_UNLOADED_REQUESTS;
+      for (const [k, rate] of SOAK_RATES.entries()) {
+        const step = await hold(rate, all.slice(from, from + counts[k]!));
+        from += counts[k]!;
+        steps.push(step.held);
+        samples.push(...step.samples);
+        console.log(`[bench] load held: ${JSON.stringify({ ...step.held, minutes: undefined })}`);
       }
-      await Promise.all(inFlight);
-      const cpu = cpuDelta(cpu0, m.cpu());
-      if (SOAK_SAMPLES) writeFileSync(SOAK_SAMPLES, `startMs,monotonicMs,latencyMs\n${samples.join('\n')}\n`);
-      if (bucket.length) minutes.push({ minute: minutes.length + 1, submitted: bucket.length, latencyMs: stats(bucket), memoryMiB: m.rss() });
-      const done = await untilCompleted(cases);
+      if (SOAK_SAMPLES) writeFileSync(SOAK_SAMPLES, `ratePerSecond,startMs,monotonicMs,latencyMs\n${samples.join('\n')}\n`);
       const othersDone = await untilCompleted(otherCases);
       if (othersDone < otherCases.length) throw new Error(`${otherCases.length - othersDone} of the warm-up and unloaded cases did not complete`);
-      const worst = Math.max(...minutes.map((x) => x.latencyMs.p99));
-      const first = minutes[0]!.memoryMiB;
-      const last = minutes[minutes.length - 1]!.memoryMiB;
-      const held = {
-        ratePerSecond: SOAK_RATE,
-        seconds: SOAK_SECONDS,
-        submitted: cases.length,
-        failed: failures,
-        completed: done,
-        warmupSeconds: SOAK_WARMUP_SECONDS,
-        unloadedLatencyMs: base,
-        coldUnloadedLatencyMs: coldBase,
-        // While the loaded requests ran (an auto-approval is decided, mirrored and its letter sent before its answer).
-        cpuSecondsPerCase: cpuSecondsPerCase(cpu, cases.length),
-        cpuMsPerCaseByProcess: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, +((v * 1000) / Math.max(1, cases.length)).toFixed(1)])),
-        // All loaded requests together, and the share slower than twice the unloaded p99 (a minute's p99 is its 12th slowest of 1,200).
-        loadedLatencyMs: stats(loaded),
-        shareOverTwiceUnloadedP99: +(loaded.filter((ms) => ms > 2 * base.p99).length / Math.max(1, loaded.length)).toFixed(4),
-        worstMinuteP99Ms: worst,
-        p99WithinTwiceUnloaded: worst <= 2 * base.p99,
-        minutesWithinTwiceUnloaded: minutes.filter((x) => x.latencyMs.p99 <= 2 * base.p99).length,
-        memoryGrowthMiB: Object.fromEntries(Object.keys(last).map((k) => [k, (last[k] ?? 0) - (first[k] ?? 0)])),
-        // Garbage collection makes memory a saw: flat means the range does not climb minute after minute.
-        memoryRangeMiB: Object.fromEntries(Object.keys(last).map((k) => [k, [Math.min(...minutes.map((x) => x.memoryMiB[k] ?? 0)), Math.max(...minutes.map((x) => x.memoryMiB[k] ?? 0))]])),
-        minutes,
-      };
-      results.loadHeld = held;
-      console.log(`[bench] load held: ${JSON.stringify({ ...held, minutes: undefined })}`);
+      // The issue's load is the highest rate held; a ladder also says up to which rate the p99 stayed within 2x.
+      results.loadHeld = steps.reduce((a, b) => (b.ratePerSecond > a.ratePerSecond ? b : a));
+      if (steps.length > 1) {
+        results.loadHeldSteps = steps;
+        results.highestRateWithinTwiceUnloaded = Math.max(0, ...steps.filter((x) => x.p99WithinTwiceUnloaded).map((x) => x.ratePerSecond));
+      }
     }
 
     if (PHASES.has('codes')) {
@@ -458,7 +485,9 @@ function report(results: Record<string, unknown>, started: number): void {
   const scale = results.scale as { openCasesWithTimers: number } | undefined;
   const codes = results.codeSearchOverHttp as { p95: number } | undefined;
   const floor = results.floor as Record<FloorMode, FloorFigures> | undefined;
-  const held = results.loadHeld as { ratePerSecond: number; seconds: number; worstMinuteP99Ms: number; unloadedLatencyMs: { p99: number }; loadedLatencyMs: { p99: number }; shareOverTwiceUnloadedP99: number; coldUnloadedLatencyMs: { p99: number }; minutesWithinTwiceUnloaded: number; minutes: unknown[]; memoryGrowthMiB: Record<string, number> } | undefined;
+  type Held = { ratePerSecond: number; seconds: number; worstMinuteP99Ms: number; unloadedLatencyMs: { p99: number }; loadedLatencyMs: { p99: number }; shareOverTwiceUnloadedP99: number; coldUnloadedLatencyMs: { p99: number }; minutesWithinTwiceUnloaded: number; minutes: unknown[]; memoryGrowthMiB: Record<string, number> };
+  const held = results.loadHeld as Held | undefined;
+  const ladder = results.loadHeldSteps as Held[] | undefined;
   const targets = {
     autoApprovalP99At10Under250ms: lat ? { value: lat.c10!.p99, met: lat.c10!.p99 < 250 } : undefined,
     sustained100PerSecond: auto ? { value: Math.min(auto.submissionsPerSecond, auto.completedPerSecond), met: Math.min(auto.submissionsPerSecond, auto.completedPerSecond) >= 100 } : undefined,
@@ -481,7 +510,10 @@ function report(results: Record<string, unknown>, started: number): void {
   if (auto) console.log(`| sustained auto-approval | ${auto.submissionsPerSecond} submitted/s, ${auto.completedPerSecond} completed/s, ${auto.cpuSecondsPerCase} CPU s/case | >= 100/s |`);
   if (pended) console.log(`| sustained pended + scripted nurses | ${pended.completedPerSecond} completed/s, ${pended.cpuSecondsPerCase} CPU s/case | |`);
   if (scale) console.log(`| open cases with live order timers | ${scale.openCasesWithTimers} (${JSON.stringify((results.scale as { memoryMiB: unknown }).memoryMiB)} MiB) | 100,000 |`);
-  if (held) console.log(`| load held: ${held.ratePerSecond}/s for ${held.seconds} s | worst minute p99 ${held.worstMinuteP99Ms} ms (unloaded p99 ${held.unloadedLatencyMs.p99} ms warm, ${held.coldUnloadedLatencyMs.p99} ms cold; ${held.minutesWithinTwiceUnloaded} of ${held.minutes.length} minutes within 2x; all loaded requests p99 ${held.loadedLatencyMs.p99} ms, ${(held.shareOverTwiceUnloadedP99 * 100).toFixed(2)}% slower than 2x); memory growth ${JSON.stringify(held.memoryGrowthMiB)} MiB | p99 <= 2x unloaded, memory flat |`);
+  for (const h of ladder ?? (held ? [held] : [])) {
+    console.log(`| load held: ${h.ratePerSecond}/s for ${h.seconds} s | worst minute p99 ${h.worstMinuteP99Ms} ms (unloaded p99 ${h.unloadedLatencyMs.p99} ms warm, ${h.coldUnloadedLatencyMs.p99} ms cold; ${h.minutesWithinTwiceUnloaded} of ${h.minutes.length} minutes within 2x; all loaded requests p99 ${h.loadedLatencyMs.p99} ms, ${(h.shareOverTwiceUnloadedP99 * 100).toFixed(2)}% slower than 2x); memory growth ${JSON.stringify(h.memoryGrowthMiB)} MiB | ${h === held ? 'p99 <= 2x unloaded, memory flat' : ''} |`);
+  }
+  if (ladder) console.log(`| load held: the highest of these rates with every minute's p99 within 2x | ${results.highestRateWithinTwiceUnloaded ? `${results.highestRateWithinTwiceUnloaded}/s` : 'none'} | |`);
   if (codes) console.log(`| code search over HTTP, ${(results.codeSearchOverHttp as { icd10cmRows: number }).icd10cmRows} ICD-10-CM codes | p95 ${codes.p95} ms | p95 < 20 ms |`);
   if (floor) {
     for (const mode of FLOOR_MODES) {
