@@ -47,12 +47,17 @@ export interface DevServerOptions {
  *   that task's completion, without matching and a poll);
  * - each task queue in one partition, not four: a new case's first workflow task written to a
  *   partition where no poll of the worker waited sat there about 2 s before a poller found it
- *   (the 10-client p99 of 2 s in the benchmark). One matching host gains nothing from more.
+ *   (the 10-client p99 of 2 s in the benchmark). One matching host gains nothing from more;
+ * - the history shard's transfer queue (which hands a new case's first workflow task to matching)
+ *   read up to 1,000 times a second, not 20: the dev server has one shard, and after a few
+ *   seconds above 20 new workflows a second each first task waited 10 to 25 ms for the reader's
+ *   rate limiter (a submission one after another took 50 ms instead of 33 at the median).
  */
 export const DYNAMIC_CONFIG: Record<string, boolean | number | string> = {
   'system.enableActivityEagerExecution': true,
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
+  'history.transferProcessorMaxPollRPS': 1000,
 };
 export const dynamicConfigFlags = () => Object.entries(DYNAMIC_CONFIG).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
 
