@@ -427,13 +427,13 @@ async function onTheSystem(results: Record<string, unknown>, started: number): P
       };
 
       const steps: Awaited<ReturnType<typeof hold>>['held'][] = [];
-      const samples: string[] = [];
+      let samples: string[] = [];
       let from = warmCount + SOAK_UNLOADED_REQUESTS;
       for (const [k, rate] of SOAK_RATES.entries()) {
         const step = await hold(rate, all.slice(from, from + counts[k]!));
         from += counts[k]!;
         steps.push(step.held);
-        samples.push(...step.samples);
+        samples = samples.concat(step.samples); // not push(...): a long step has more samples than a call takes arguments
         console.log(`[bench] load held: ${JSON.stringify({ ...step.held, minutes: undefined })}`);
       }
       if (SOAK_SAMPLES) writeFileSync(SOAK_SAMPLES, `ratePerSecond,startMs,monotonicMs,latencyMs\n${samples.join('\n')}\n`);
