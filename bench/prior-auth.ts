@@ -9,6 +9,7 @@ import { members } from '../prisma/seed/reference';
 import { admin, http, nurse, office, type Actor } from './actors';
 import { FLOOR_MODES, measureFloor, type FloorFigures, type FloorMode } from './floor/measure';
 import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
+import { measureVisibilityLag, type VisibilityLag } from './visibility';
 import { cpuSeconds, diskBytes, machineBusySeconds, pct, rssMiB, startSystem, type RunningSystem } from './system';
 
 /**
@@ -29,6 +30,10 @@ import { cpuSeconds, diskBytes, machineBusySeconds, pct, rssMiB, startSystem, ty
  *   latency (BENCH_SOAK_UNLOADED_REQUESTS, 300 one after another, after BENCH_SOAK_WARMUP_SECONDS,
  *   30, at the rate). Several rates (BENCH_SOAK_RATE=20,30,40) are held in turn, a ladder that
  *   also says the highest of them whose every minute stayed within 2x.
+ *
+ * - visibility (phase `visibility`, not in the default run): how far the support console's lists
+ *   (Temporal's visibility store) trail the cases, at BENCH_VISIBILITY_RATES (20,45,60) a second
+ *   for BENCH_VISIBILITY_SECONDS (20) each (bench/visibility.ts).
  *
  * - floor (phase `floor`, after the system has stopped; bench/floor/measure.ts): what the Temporal
  *   server and the SDK alone cost on this machine for a case's shape with none of its own work,
@@ -53,6 +58,8 @@ const SOAK_UNLOADED_REQUESTS = Number(process.env.BENCH_SOAK_UNLOADED_REQUESTS ?
  * other recordings (CPU profiles and /proc/<pid>/schedstat read the same clock).
  */
 const SOAK_SAMPLES = process.env.BENCH_SOAK_SAMPLES;
+const VISIBILITY_RATES = (process.env.BENCH_VISIBILITY_RATES ?? '20,45,60').split(',').map(Number);
+const VISIBILITY_SECONDS = Number(process.env.BENCH_VISIBILITY_SECONDS ?? 20);
 const LATENCY_REQUESTS: Record<number, number> = { 1: 100, 10: 400, 50: 1000 };
 const FLOOR_LABELS: Record<FloorMode, string> = {
   start: 'a start, then a 60-day timer',
@@ -117,11 +124,12 @@ const cpuDelta = (a: Record<string, number>, b: Record<string, number>) => Objec
 const cpuSecondsPerCase = (cpu: Record<string, number>, cases: number) => +((total(cpu) - (cpu.benchClient ?? 0)) / Math.max(1, cases)).toFixed(3);
 
 /** The phases that measure the running system; the floor runs without it. */
-const SYSTEM_PHASES = ['latency', 'auto', 'pended', 'scale', 'soak', 'codes'];
+const SYSTEM_PHASES = ['latency', 'auto', 'pended', 'scale', 'soak', 'visibility', 'codes'];
 
 async function main() {
   const unknown = [...PHASES].filter((p) => p !== 'floor' && !SYSTEM_PHASES.includes(p));
   if (unknown.length) throw new Error(`BENCH_PHASES: no phase ${unknown.join(', ')}; the phases are ${[...SYSTEM_PHASES, 'floor'].join(', ')}`);
+  if (!VISIBILITY_RATES.every((r) => Number.isFinite(r) && r > 0)) throw new Error(`BENCH_VISIBILITY_RATES: ${process.env.BENCH_VISIBILITY_RATES} is not rates a second separated by commas (20,45,60)`);
   if (!SOAK_RATES.every((r) => Number.isFinite(r) && r > 0)) throw new Error(`BENCH_SOAK_RATE: ${process.env.BENCH_SOAK_RATE} is not a rate a second, or rates separated by commas (12, or 10,20,30)`);
   const started = Date.now();
   const results: Record<string, unknown> = {};
@@ -447,6 +455,18 @@ async function onTheSystem(results: Record<string, unknown>, started: number): P
       }
     }
 
+    if (PHASES.has('visibility')) {
+      results.visibilityLag = await measureVisibilityLag({
+        temporalAddress: sys.temporalAddress,
+        namespace: sys.env.TEMPORAL_NAMESPACE ?? 'default',
+        rates: VISIBILITY_RATES,
+        seconds: VISIBILITY_SECONDS,
+        drafts: (n) => drafts(n, MET),
+        submit,
+      });
+      for (const v of results.visibilityLag as VisibilityLag[]) console.log(`[bench] visibility at ${v.ratePerSecond}/s: ${JSON.stringify(v)}`);
+    }
+
     if (PHASES.has('codes')) {
       const prisma = createPrisma(sys.databaseUrl, 2);
       try {
@@ -514,6 +534,9 @@ function report(results: Record<string, unknown>, started: number): void {
     console.log(`| load held: ${h.ratePerSecond}/s for ${h.seconds} s | worst minute p99 ${h.worstMinuteP99Ms} ms (unloaded p99 ${h.unloadedLatencyMs.p99} ms warm, ${h.coldUnloadedLatencyMs.p99} ms cold; ${h.minutesWithinTwiceUnloaded} of ${h.minutes.length} minutes within 2x; all loaded requests p99 ${h.loadedLatencyMs.p99} ms, ${(h.shareOverTwiceUnloadedP99 * 100).toFixed(2)}% slower than 2x); memory growth ${JSON.stringify(h.memoryGrowthMiB)} MiB | ${h === held ? 'p99 <= 2x unloaded, memory flat' : ''} |`);
   }
   if (ladder) console.log(`| load held: the highest of these rates with every minute's p99 within 2x | ${results.highestRateWithinTwiceUnloaded ? `${results.highestRateWithinTwiceUnloaded}/s` : 'none'} | |`);
+  for (const v of (results.visibilityLag as VisibilityLag[] | undefined) ?? []) {
+    console.log(`| support console lists behind the cases, ${v.ratePerSecond}/s for ${v.seconds} s | after each answer p50 ${v.lagAfterAnswerMs.p50} ms, p95 ${v.lagAfterAnswerMs.p95} ms, p99 ${v.lagAfterAnswerMs.p99} ms, max ${v.lagAfterAnswerMs.max} ms (${(v.shareVisibleByAnswer * 100).toFixed(0)}% listed by their answer; ${v.visible} of ${v.submitted} listed; a count every ${v.meanMsBetweenCounts} ms) | |`);
+  }
   if (codes) console.log(`| code search over HTTP, ${(results.codeSearchOverHttp as { icd10cmRows: number }).icd10cmRows} ICD-10-CM codes | p95 ${codes.p95} ms | p95 < 20 ms |`);
   if (floor) {
     for (const mode of FLOOR_MODES) {
