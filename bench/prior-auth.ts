@@ -10,7 +10,7 @@ import { admin, http, nurse, office, type Actor } from './actors';
 import { FLOOR_MODES, measureFloor, type FloorFigures, type FloorMode } from './floor/measure';
 import { addSyntheticIcdRows, CODE_QUERIES } from './icd';
 import { measureVisibilityLag, type VisibilityLag } from './visibility';
-import { cpuSeconds, diskBytes, machineBusySeconds, pct, rssMiB, startSystem, type RunningSystem } from './system';
+import { cpuSeconds, diskBytes, machineBusySeconds, now, pct, rssMiB, sleep, startSystem, type RunningSystem } from './system';
 
 /**
  * The platform's speed, throughput, size and cost, measured on the real system (`npm start`'s
@@ -85,8 +85,6 @@ const stats = (ms: number[]) => {
   const s = [...ms].sort((a, b) => a - b);
   return { n: s.length, p50: +pct(s, 50).toFixed(1), p95: +pct(s, 95).toFixed(1), p99: +pct(s, 99).toFixed(1), max: +(s[s.length - 1] ?? NaN).toFixed(1) };
 };
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs `task` for each item with at most `n` at once. */
 async function pooled<T>(items: T[], n: number, task: (item: T) => Promise<void>): Promise<void> {

@@ -29,6 +29,10 @@ const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) |
 /** The p-th percentile (0 to 100) of ascending `sorted`: the value below which p% of them fall; NaN when empty. */
 export const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
 
+/** Milliseconds on the machine's monotonic clock (what CPU profiles and /proc/<pid>/schedstat read too). */
+export const now = () => Number(process.hrtime.bigint()) / 1e6;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** CPU seconds (user + system) a process has used. */
 export function cpuSeconds(pid: number): number {
   try {

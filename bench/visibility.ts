@@ -1,5 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { pct } from './system';
+import { now, pct, sleep } from './system';
 
 /** The support console's list of open cases filtered by status DECIDED (api/supportConsole.ts), as a count. */
 const DECIDED = "ExecutionStatus = 'Running' AND RecordType = 'CASE' AND RecordStatus = 'DECIDED'";
@@ -25,8 +25,6 @@ export interface VisibilityLag {
 }
 
 const round = (n: number) => +n.toFixed(1);
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * How far the support console's lists, which come from Temporal's visibility store, trail the
