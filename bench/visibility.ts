@@ -65,19 +65,24 @@ export async function measureVisibilityLag(opts: {
           await sleep(opts.everyMs ?? 50);
         }
       })();
-      await Promise.all(
-        ids.map(async (id, i) => {
-          await sleep(Math.max(0, t0 + (i / rate) * 1000 - now()));
-          const a = now();
-          await opts.submit(id);
-          latency.push(now() - a);
-          answeredAt.push(now() - t0);
-        }),
-      );
-      const deadline = now() + 60_000;
-      while ((seen[seen.length - 1]?.[1] ?? 0) < n && now() < deadline) await sleep(100);
-      stop = true;
-      await counting;
+      try {
+        await Promise.all(
+          ids.map(async (id, i) => {
+            await sleep(Math.max(0, t0 + (i / rate) * 1000 - now()));
+            const a = now();
+            await opts.submit(id);
+            latency.push(now() - a);
+            answeredAt.push(now() - t0);
+          }),
+        );
+        const deadline = now() + 60_000;
+        while ((seen[seen.length - 1]?.[1] ?? 0) < n && now() < deadline) await sleep(100);
+      } finally {
+        // Also when a submission failed: the counting ends before the connection closes, so the
+        // benchmark reports the failure and stops the system instead of dying of a stray rejection.
+        stop = true;
+        await counting.catch(() => undefined);
+      }
       answeredAt.sort((a, b) => a - b);
       const lags = answeredAt.flatMap((at, k) => {
         const first = seen.find(([, c]) => c >= k + 1);
