@@ -350,7 +350,17 @@ export function supportConsole(ctx: ApiContext) {
     }
   }
 
-  return { list, stuck, inspect, mirrorCheck, ui };
+  /** What a workflow's activity does, in words, from its scheduling event (its arguments name the letter). */
+  async function activityInWords(workflowId: string, activityId: string): Promise<string | undefined> {
+    const history = await within(() => temporal.workflow.getHandle(workflowId).fetchHistory(), 15_000);
+    for (const e of history.events ?? []) {
+      const a = e.activityTaskScheduledEventAttributes;
+      if (a?.activityId === activityId) return activityLabel(a.activityType?.name ?? '', decodeArgs(a.input?.payloads));
+    }
+    return undefined;
+  }
+
+  return { list, stuck, inspect, mirrorCheck, activityInWords, ui };
 }
 
 function decodeArgs(payloads: Payload[] | null | undefined): unknown[] {

@@ -3,9 +3,11 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { supportActivities, type MirrorAuditResult } from '../activities/support';
+import { RETRY_WAIT_MS } from '../api/activityRetry';
 import { totpCode } from '../domain/mfa';
 import { members } from '../prisma/seed/reference';
 import { testEnv } from './support/env';
@@ -135,6 +137,53 @@ test('mail server down: the office still gets its order number at once; the deci
   expect(resent.code).toBe(0);
   await stack.mailbox.waitFor(office.email, { count: 2, match: (m) => m.subject === `Prior authorization decision for case ${c.caseNumber}` });
   expect((await repairs(c.workflowId)).map((a) => a.action)).toEqual(['support.activity_retried', 'support.letter_resent']);
+});
+
+test('retry now while an attempt is running: the console waits for it to end before resetting, so the next attempt starts at once; one still running after a few seconds is refused with what to do', async () => {
+  // A mail server that accepts connections and never answers: each attempt hangs until cut.
+  await smtp.stall(8_000);
+  let c: Awaited<ReturnType<typeof submit>>;
+  try {
+    c = await submit(MET);
+    const handle = stack.temporal.workflow.getHandle(c.workflowId);
+    const letterStep = async () => (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendCaseEmail');
+    const running = await eventually(letterStep, (a) => a?.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED, 10_000);
+    const retry = () => api.post(`/api/support/workflows/${c.workflowId}/activities/${running!.activityId}/retry`, { reason: 'The mail relay was restarted' }, team.support.auth);
+
+    // Hanging for 8 s: after waiting RETRY_WAIT_MS for it, the retry is refused, and nothing is reset.
+    const asked = Date.now();
+    const refused = await retry();
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(RETRY_WAIT_MS - 100);
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'attempt_running']);
+    expect(refused.body.error.message).toMatch(
+      /^Attempt 1 of the decision letter email has been running for \d+ s \(it is given up after 25 s\): retrying now would start the next attempt only once it has ended\. Try again when it ends/,
+    );
+    expect(await repairs(c.workflowId)).toEqual([]);
+
+    // Asked again while it still hangs: the retry waits. A second later the mail server goes
+    // down, the attempt fails at once, and only then does the retry reset. A reset while the
+    // attempt ran would have dropped its failure (its task token names the old attempt count),
+    // and the next attempt would have waited for the 25 s timeout.
+    const again = Date.now();
+    const waiting = retry();
+    await new Promise((r) => setTimeout(r, 1_000));
+    await smtp.down();
+    const retried = await waiting;
+    expect([retried.status, retried.body.message]).toEqual([202, 'Retrying now: the attempt count starts again at 1']);
+    expect(Date.now() - again).toBeGreaterThanOrEqual(1_000);
+    const resetAt = Date.now();
+    await smtp.up();
+    const [letter] = await stack.mailbox.waitFor(office.email, { match: (m) => m.subject === `Prior authorization decision for case ${c.caseNumber}`, timeoutMs: 10_000 });
+    expect(letter).toBeDefined();
+    expect(Date.now() - resetAt).toBeLessThan(10_000);
+  } finally {
+    await smtp.up();
+  }
+  await eventually(() => stuckOf(c.workflowId), (s) => !s, 10_000);
+  const [audit, ...more] = await repairs(c.workflowId);
+  expect(more).toEqual([]);
+  expect(audit).toMatchObject({ action: 'support.activity_retried', details: expect.objectContaining({ activityType: 'sendCaseEmail', reason: 'The mail relay was restarted' }) });
+  expect(await letters(c.caseNumber)).toHaveLength(1);
 });
 
 test('a review past its due time is listed with how long it waited and how late it is; the case is reassigned through the console', async () => {

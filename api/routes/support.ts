@@ -9,6 +9,7 @@ import type { Case } from '../../generated/prisma/client';
 import { cancelUpdate, resendLetterUpdate, resyncMirrorUpdate, type Actor } from '../../workflows/case';
 import { auditNowUpdate, mirrorAuditWorkflow, mirrorAuditWorkflowId } from '../../workflows/mirrorAudit';
 import { resendAccessKeyUpdate, resyncRegistrationMirrorUpdate } from '../../workflows/registration';
+import { RETRY_WAIT_MS, runningInWords, whenRetryable } from '../activityRetry';
 import { allow, auditActor, clientIp, plansOf, sessionOf } from '../auth';
 import type { ApiContext } from '../context';
 import { HttpError } from '../errors';
@@ -135,14 +136,25 @@ export function supportRoutes(ctx: ApiContext) {
       body: reasonBody,
       status: 202,
       response: z.object({ workflowId: z.string(), activityId: z.string(), message: z.string() }),
-      errors: { 404: 'No such workflow, or the activity is not pending' },
+      errors: { 404: 'No such workflow, or the activity is not pending', 409: 'An attempt is running and did not end within a few seconds: try again when it ends' },
       handler: async ({ params, body }, req, res) => {
-        const d = await temporal.workflow.getHandle(params.workflowId).describe().catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `No workflow ${params.workflowId}`);
-          throw err;
-        });
-        const pending = d.raw.pendingActivities?.find((a) => a.activityId === params.activityId);
-        if (!pending) throw new HttpError(404, 'not_pending', `Activity ${params.activityId} is not pending in ${params.workflowId}: it finished, or the id is wrong`);
+        const handle = temporal.workflow.getHandle(params.workflowId);
+        const read = async () => {
+          const d = await handle.describe().catch((err: unknown) => {
+            if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `No workflow ${params.workflowId}`);
+            throw err;
+          });
+          return d.raw.pendingActivities?.find((a) => a.activityId === params.activityId);
+        };
+        const notPending = (why: string) => new HttpError(404, 'not_pending', `Activity ${params.activityId} is not pending in ${params.workflowId}: ${why}`);
+        if (!(await read())) throw notPending('it finished, or the id is wrong');
+        const ready = await whenRetryable(read, { waitMs: RETRY_WAIT_MS, marginMs: 500, pollMs: 100 });
+        if (ready.kind === 'finished') throw notPending('it finished while this waited for its running attempt to end');
+        if (ready.kind === 'running') {
+          const label = await console.activityInWords(params.workflowId, params.activityId).catch(() => undefined);
+          throw new HttpError(409, 'attempt_running', runningInWords(ready.pending, Date.now(), label));
+        }
+        const pending = ready.pending;
         await temporal.workflowService.resetActivity({ namespace: config.TEMPORAL_NAMESPACE, execution: { workflowId: params.workflowId }, id: params.activityId, identity: `support:${sessionOf(res).user.username}` });
         await repaired(req, res, 'activity_retried', params.workflowId, { reason: body.reason, activityId: params.activityId, activityType: pending.activityType?.name, attempt: pending.attempt });
         return { workflowId: params.workflowId, activityId: params.activityId, message: 'Retrying now: the attempt count starts again at 1' };

@@ -3,10 +3,13 @@ import net from 'node:net';
 /**
  * A TCP forwarder between the system and a real server, which a test can take down and bring
  * back: while down, connections are refused (the listening socket is closed), as when a mail
- * server is unreachable. Nothing is faked: traffic passes to the real server when up.
+ * server is unreachable. Nothing is faked: traffic passes to the real server when up. It can
+ * also stall: accept connections and never answer, as a server that hangs.
  */
 export class TcpProxy {
   private server?: net.Server;
+  /** While set, new connections are held silent and cut after this many ms instead of forwarded. */
+  private stallMs?: number;
   private readonly sockets = new Set<net.Socket>();
 
   private constructor(
@@ -21,8 +24,10 @@ export class TcpProxy {
   }
 
   async up(): Promise<void> {
+    this.stallMs = undefined;
     if (this.server) return;
     const server = net.createServer((client) => {
+      if (this.stallMs !== undefined) return this.hold(client, this.stallMs);
       const upstream = net.connect(this.target);
       for (const s of [client, upstream]) {
         this.sockets.add(s);
@@ -38,6 +43,27 @@ export class TcpProxy {
       server.listen(this.port, '127.0.0.1', () => resolve());
     });
     this.server = server;
+  }
+
+  /**
+   * Accepts connections but never answers, and cuts each after `ms`: whatever connects waits
+   * that long, then fails. Open connections are cut first; `up` forwards new ones again (those
+   * already held keep waiting out their time).
+   */
+  async stall(ms: number): Promise<void> {
+    await this.down();
+    await this.up();
+    this.stallMs = ms;
+  }
+
+  private hold(client: net.Socket, ms: number): void {
+    this.sockets.add(client);
+    const cut = setTimeout(() => client.destroy(), ms);
+    client.on('close', () => {
+      clearTimeout(cut);
+      this.sockets.delete(client);
+    });
+    client.on('error', () => client.destroy());
   }
 
   /** Refuses new connections and cuts the open ones. */
