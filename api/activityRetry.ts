@@ -30,14 +30,19 @@ export interface RetryWaitOptions {
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Whether an attempt of this pending activity runs now, or starts within `marginMs` of `now`. */
+/**
+ * A scheduled attempt due this long ago and still not started has no worker taking it (all
+ * down, say): resetting it is safe, since the reset supersedes the task already handed out.
+ * Due more recently, a worker may be picking it up this very moment.
+ */
+export const NO_WORKER_AFTER_MS = 2000;
+
+/** Whether an attempt of this pending activity runs now, or may start within `marginMs` of `now`. */
 export function attemptUnderway(pending: PendingActivity, now: number, marginMs: number): boolean {
   const state = pending.state ?? PendingActivityState.PENDING_ACTIVITY_STATE_UNSPECIFIED;
   if (state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED || state === PendingActivityState.PENDING_ACTIVITY_STATE_CANCEL_REQUESTED || state === PendingActivityState.PENDING_ACTIVITY_STATE_PAUSE_REQUESTED) return true;
-  // Overdue (no worker polling, say) is not about to start: a reset of a scheduled activity
-  // supersedes the task already dispatched, so it is safe.
   const next = optionalTsToMs(pending.nextAttemptScheduleTime);
-  return state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED && next !== undefined && next > now && next - now < marginMs;
+  return state === PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED && next !== undefined && next > now - NO_WORKER_AFTER_MS && next < now + marginMs;
 }
 
 /** Reads the pending activity until it may be reset, has finished, or `waitMs` has passed. */

@@ -1,6 +1,6 @@
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
-import { attemptUnderway, runningInWords, whenRetryable } from '../api/activityRetry';
+import { attemptUnderway, NO_WORKER_AFTER_MS, runningInWords, whenRetryable } from '../api/activityRetry';
 
 /**
  * When support's "retry now" resets an activity: never while an attempt runs or is about to
@@ -20,8 +20,10 @@ describe('attemptUnderway', () => {
   test('a scheduled attempt is underway only when it starts within the margin', () => {
     expect(attemptUnderway({ state: S.PENDING_ACTIVITY_STATE_SCHEDULED, nextAttemptScheduleTime: ts(T + 499) }, T, 500)).toBe(true);
     expect(attemptUnderway({ state: S.PENDING_ACTIVITY_STATE_SCHEDULED, nextAttemptScheduleTime: ts(T + 500) }, T, 500)).toBe(false);
-    // Overdue (no worker to take it): a reset supersedes the dispatched task.
-    expect(attemptUnderway({ state: S.PENDING_ACTIVITY_STATE_SCHEDULED, nextAttemptScheduleTime: ts(T - 1) }, T, 500)).toBe(false);
+    // Just due: a worker may be taking it now.
+    expect(attemptUnderway({ state: S.PENDING_ACTIVITY_STATE_SCHEDULED, nextAttemptScheduleTime: ts(T - 1) }, T, 500)).toBe(true);
+    // Due long ago and not started (no worker to take it): a reset supersedes the dispatched task.
+    expect(attemptUnderway({ state: S.PENDING_ACTIVITY_STATE_SCHEDULED, nextAttemptScheduleTime: ts(T - NO_WORKER_AFTER_MS) }, T, 500)).toBe(false);
     expect(attemptUnderway({ state: S.PENDING_ACTIVITY_STATE_SCHEDULED }, T, 500)).toBe(false);
     expect(attemptUnderway({ state: S.PENDING_ACTIVITY_STATE_PAUSED }, T, 500)).toBe(false);
   });
