@@ -143,12 +143,14 @@ test('retry now while an attempt is running: the console waits for it to end bef
   // A mail server that accepts connections and never answers: each attempt hangs until cut.
   await smtp.stall(8_000);
   let c: Awaited<ReturnType<typeof submit>>;
+  let activityId: string;
   try {
     c = await submit(MET);
     const handle = stack.temporal.workflow.getHandle(c.workflowId);
     const letterStep = async () => (await handle.describe()).raw.pendingActivities?.find((a) => a.activityType?.name === 'sendCaseEmail');
     const running = await eventually(letterStep, (a) => a?.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED, 10_000);
-    const retry = () => api.post(`/api/support/workflows/${c.workflowId}/activities/${running!.activityId}/retry`, { reason: 'The mail relay was restarted' }, team.support.auth);
+    activityId = running!.activityId!;
+    const retry = () => api.post(`/api/support/workflows/${c.workflowId}/activities/${activityId}/retry`, { reason: 'The mail relay was restarted' }, team.support.auth);
 
     // Hanging for 8 s: after waiting RETRY_WAIT_MS for it, the retry is refused, and nothing is reset.
     const asked = Date.now();
@@ -184,6 +186,9 @@ test('retry now while an attempt is running: the console waits for it to end bef
   expect(more).toEqual([]);
   expect(audit).toMatchObject({ action: 'support.activity_retried', details: expect.objectContaining({ activityType: 'sendCaseEmail', reason: 'The mail relay was restarted' }) });
   expect(await letters(c.caseNumber)).toHaveLength(1);
+  // Sent, the step is no longer pending: nothing to retry.
+  const late = await cli(['retry', c.caseNumber, activityId, '--reason', 'The mail relay was restarted']);
+  expect([late.code, late.err]).toEqual([1, `pa-support: 404 not_pending: Activity ${activityId} is not pending in ${c.workflowId}: it finished, or the id is wrong\n`]);
 });
 
 test('a review past its due time is listed with how long it waited and how late it is; the case is reassigned through the console', async () => {

@@ -139,17 +139,21 @@ export function supportRoutes(ctx: ApiContext) {
       errors: { 404: 'No such workflow, or the activity is not pending', 409: 'An attempt is running and did not end within a few seconds: try again when it ends' },
       handler: async ({ params, body }, req, res) => {
         const handle = temporal.workflow.getHandle(params.workflowId);
+        let seen = false;
         const read = async () => {
           const d = await handle.describe().catch((err: unknown) => {
             if (err instanceof WorkflowNotFoundError) throw new HttpError(404, 'not_found', `No workflow ${params.workflowId}`);
             throw err;
           });
-          return d.raw.pendingActivities?.find((a) => a.activityId === params.activityId);
+          const pending = d.raw.pendingActivities?.find((a) => a.activityId === params.activityId);
+          seen ||= !!pending;
+          return pending;
         };
-        const notPending = (why: string) => new HttpError(404, 'not_pending', `Activity ${params.activityId} is not pending in ${params.workflowId}: ${why}`);
-        if (!(await read())) throw notPending('it finished, or the id is wrong');
         const ready = await whenRetryable(read, { waitMs: RETRY_WAIT_MS, marginMs: 500, pollMs: 100 });
-        if (ready.kind === 'finished') throw notPending('it finished while this waited for its running attempt to end');
+        if (ready.kind === 'finished') {
+          const why = seen ? 'it finished while this waited for its running attempt to end' : 'it finished, or the id is wrong';
+          throw new HttpError(404, 'not_pending', `Activity ${params.activityId} is not pending in ${params.workflowId}: ${why}`);
+        }
         if (ready.kind === 'running') {
           const label = await console.activityInWords(params.workflowId, params.activityId).catch(() => undefined);
           throw new HttpError(409, 'attempt_running', runningInWords(ready.pending, Date.now(), label));
