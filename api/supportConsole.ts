@@ -275,7 +275,7 @@ export function supportConsole(ctx: ApiContext) {
     const scheduled = new Map<string, { label: string; at?: Date }>();
     for (const e of events) {
       const a = e.activityTaskScheduledEventAttributes;
-      if (a) scheduled.set(String(e.eventId), { label: activityLabel(a.activityType?.name ?? '', decodeArgs(a.input?.payloads)), at: optionalTsToDate(e.eventTime) });
+      if (a) scheduled.set(String(e.eventId), { label: scheduledLabel(a), at: optionalTsToDate(e.eventTime) });
     }
     const byActivityId = new Map<string, { label: string; at?: Date }>();
     for (const e of events) {
@@ -355,12 +355,17 @@ export function supportConsole(ctx: ApiContext) {
     const history = await within(() => temporal.workflow.getHandle(workflowId).fetchHistory(), 15_000);
     for (const e of history.events ?? []) {
       const a = e.activityTaskScheduledEventAttributes;
-      if (a?.activityId === activityId) return activityLabel(a.activityType?.name ?? '', decodeArgs(a.input?.payloads));
+      if (a?.activityId === activityId) return scheduledLabel(a);
     }
     return undefined;
   }
 
   return { list, stuck, inspect, mirrorCheck, activityInWords, ui };
+}
+
+/** A scheduled activity in words, from its type and arguments (which name the letter). */
+function scheduledLabel(a: temporal.api.history.v1.IActivityTaskScheduledEventAttributes): string {
+  return activityLabel(a.activityType?.name ?? '', decodeArgs(a.input?.payloads));
 }
 
 function decodeArgs(payloads: Payload[] | null | undefined): unknown[] {
